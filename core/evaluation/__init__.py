@@ -1,0 +1,1 @@
+"""One evaluation module per model; ``python -m core.evaluate NAME`` dispatches here."""

@@ -1,0 +1,43 @@
+"""Loading shipped models (checksum-verified, safe_mode on) and running them on arrays."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+
+import core  # noqa: F401  (registers custom layers before any load)
+from core.card import read_card, sha256
+from core.config import card_path, weight_path
+
+
+class WeightsError(RuntimeError):
+    """A shipped model file is missing or does not match its model card."""
+
+
+def load_model(name: str, path: str | Path | None = None, verify: bool = True) -> keras.Model:
+    """Load ``weights/<name>.keras`` with safe_mode on, checking its SHA-256 against the card."""
+    path = Path(path) if path else weight_path(name)
+    if not path.is_file():
+        raise WeightsError(f"model file {path} is missing: train it with `python -m core.train {name}`")
+    if verify:
+        expected = read_card(path.with_suffix(".json")).get("sha256")
+        actual = sha256(path)
+        if expected != actual:
+            raise WeightsError(
+                f"{path.name} does not match its model card ({path.with_suffix('.json').name}): "
+                f"expected SHA-256 {expected}, file has {actual}. Re-download or retrain the model."
+            )
+    return keras.saving.load_model(path, safe_mode=True, compile=False)
+
+
+def model_exists(name: str) -> bool:
+    """Whether ``weights/<name>.keras`` and its card are present."""
+    return weight_path(name).is_file() and card_path(name).is_file()
+
+
+def run_batched(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Apply ``model`` to ``x`` by direct calls (no ``predict`` overhead), in bounded batches."""
+    x = np.asarray(x, dtype=np.float32)
+    outs = [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
+    return np.concatenate(outs) if outs else np.zeros_like(x)

@@ -1,0 +1,2 @@
+"""Model definitions; importing this package registers every custom Keras object."""
+from core.models import denoiser  # noqa: F401

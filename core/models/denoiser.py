@@ -1,0 +1,48 @@
+"""Fashion-MNIST denoisers: the seed architecture (named baseline) and the shipped small U-Net."""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from core.config import IMAGE_SHAPE
+
+
+def seed_denoiser() -> keras.Model:
+    """The seed design: Conv 64/32/16 + max-pool encoder, mirrored up-sampling decoder, sigmoid out."""
+    inputs = keras.Input(IMAGE_SHAPE)
+    x = layers.Conv2D(64, 3, activation="relu", padding="same")(inputs)
+    x = layers.MaxPooling2D(2, padding="same")(x)  # 14
+    x = layers.Conv2D(32, 3, activation="relu", padding="same")(x)
+    x = layers.MaxPooling2D(2, padding="same")(x)  # 7
+    x = layers.Conv2D(16, 3, activation="relu", padding="same")(x)
+    x = layers.MaxPooling2D(2, padding="same")(x)  # 4
+    x = layers.Conv2D(16, 3, activation="relu", padding="same")(x)
+    x = layers.UpSampling2D(2)(x)  # 8
+    x = layers.Conv2D(32, 3, activation="relu", padding="same")(x)
+    x = layers.UpSampling2D(2)(x)  # 16
+    x = layers.Conv2D(64, 3, activation="relu")(x)  # valid: 14
+    x = layers.UpSampling2D(2)(x)  # 28
+    outputs = layers.Conv2D(1, 3, activation="sigmoid", padding="same")(x)
+    return keras.Model(inputs, outputs, name="seed_denoiser")
+
+
+def _conv_block(x, filters: int):
+    x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+    return layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+
+
+def unet_denoiser(width: int = 16) -> keras.Model:
+    """A two-level U-Net (28 -> 14 -> 7 and back) with skip connections, sigmoid out."""
+    inputs = keras.Input(IMAGE_SHAPE)
+    e1 = _conv_block(inputs, width)  # 28
+    e2 = _conv_block(layers.MaxPooling2D(2)(e1), 2 * width)  # 14
+    bottom = _conv_block(layers.MaxPooling2D(2)(e2), 4 * width)  # 7
+    d2 = layers.Conv2DTranspose(2 * width, 2, strides=2, padding="same")(bottom)
+    d2 = _conv_block(layers.Concatenate()([d2, e2]), 2 * width)
+    d1 = layers.Conv2DTranspose(width, 2, strides=2, padding="same")(d2)
+    d1 = _conv_block(layers.Concatenate()([d1, e1]), width)
+    outputs = layers.Conv2D(1, 1, activation="sigmoid")(d1)
+    return keras.Model(inputs, outputs, name="unet_denoiser")
+
+
+ARCHITECTURES = {"unet": unet_denoiser, "seed": seed_denoiser}

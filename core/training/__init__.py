@@ -1,0 +1,1 @@
+"""One training module per model; ``python -m core.train NAME`` dispatches here."""
