@@ -1,0 +1,11 @@
+"""Autoencoder Studio: entry point and navigation (``streamlit run app.py``)."""
+import streamlit as st
+
+st.set_page_config(page_title="Autoencoder Studio", page_icon="🧵", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/denoise.py", title="Denoise", icon="✨"),
+]
+
+st.navigation(PAGES).run()
