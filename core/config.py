@@ -23,6 +23,11 @@ CLASS_NAMES = (
     "Ankle boot",
 )
 
+# The VAE's latent space is 2-D so the explorer can show and drag it directly.
+LATENT_DIM = 2
+VAE_ENCODER, VAE_DECODER = "vae_encoder", "vae_decoder"
+VAE_EMBEDDING_PATH = WEIGHTS_DIR / "vae_embedding.npz"
+
 FASHION_MNIST_ENV = "FASHION_MNIST_DIR"
 FASHION_MNIST_DIRS = (
     SHARED_DATA_DIR / "fashion-mnist",

@@ -1,0 +1,157 @@
+"""The VAE: loss as the math says, the sampling layer, safe_mode loading, the shipped embedding, a smoke run."""
+from __future__ import annotations
+
+import io
+import math
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+import core  # noqa: F401
+from core.card import read_card, sha256
+from core.config import VAE_DECODER, VAE_EMBEDDING_PATH, VAE_ENCODER, card_path
+from core.data import load_fashion_mnist, to_float
+from core.evaluation.vae import negative_elbo_terms
+from core.inference import load_model
+from core.latent import (LatentDecoder, LatentError, grid_points, interpolate, load_embedding, png_bytes,
+                         encode_means, tile)
+from core.models.vae import Sampling, build_vae, kl_divergence, negative_elbo, reconstruction_loss
+
+
+def test_loss_matches_hand_computed_values():
+    # Image 1: pixels (1, 0) predicted (0.5, 0.25): BCE = ln 2 + ln(4/3) = 0.980829.
+    # Image 2: pixels (0.5, 1) predicted (0.5, 0.5): BCE = ln 2 + ln 2 = 1.386294.
+    x = np.array([[1.0, 0.0], [0.5, 1.0]], np.float32)
+    p = np.array([[0.5, 0.25], [0.5, 0.5]], np.float32)
+    # Image 1: μ = (1, 0), log σ² = (0, ln 2): KL = -½[(1 + 0 - 1 - 1) + (1 + ln 2 - 0 - 2)] = 0.653426.
+    # Image 2: μ = 0, log σ² = 0: KL = 0.
+    mu = np.array([[1.0, 0.0], [0.0, 0.0]], np.float32)
+    log_var = np.array([[0.0, math.log(2.0)], [0.0, 0.0]], np.float32)
+    np.testing.assert_allclose(reconstruction_loss(x, p), [0.980829, 1.386294], rtol=1e-5)
+    np.testing.assert_allclose(kl_divergence(mu, log_var), [0.653426, 0.0], atol=1e-6)
+    total, rec, kl = (float(v) for v in negative_elbo(x, p, mu, log_var))
+    assert rec == pytest.approx((0.980829 + 1.386294) / 2, rel=1e-5)
+    assert kl == pytest.approx(0.653426 / 2, rel=1e-5)
+    assert total == pytest.approx(rec + kl, rel=1e-6)
+
+
+def test_reconstruction_sums_over_all_pixels_of_an_image():
+    x = np.zeros((3, 28, 28, 1), np.float32)
+    p = np.full((3, 28, 28, 1), 0.5, np.float32)
+    np.testing.assert_allclose(reconstruction_loss(x, p), [784 * math.log(2.0)] * 3, rtol=1e-5)
+
+
+def test_sampling_layer_draws_mean_plus_sigma_times_noise():
+    n = 20000
+    mu = np.tile(np.array([[1.5, -2.0]], np.float32), (n, 1))
+    log_var = np.tile(np.log(np.array([[0.25, 4.0]], np.float32)), (n, 1))
+    z = np.asarray(Sampling(seed=1)([mu, log_var]))
+    sigma = np.array([0.5, 2.0])
+    np.testing.assert_allclose(z.mean(axis=0), [1.5, -2.0], atol=4 * sigma.max() / math.sqrt(n))
+    np.testing.assert_allclose(z.std(axis=0), sigma, rtol=0.03)
+    assert abs(np.corrcoef(z.T)[0, 1]) < 0.03
+    layer = Sampling(seed=2)
+    assert not np.allclose(layer([mu[:4], log_var[:4]]), layer([mu[:4], log_var[:4]]))
+
+
+@pytest.mark.parametrize("architecture", ["conv", "seed"])
+def test_models_round_trip_with_safe_mode(tmp_path, architecture):
+    vae = build_vae(architecture, seed=0)
+    x = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
+    vae(x)
+    for model in (vae, vae.encoder, vae.decoder):
+        model.save(tmp_path / f"{model.name}.keras")
+        loaded = keras.saving.load_model(tmp_path / f"{model.name}.keras", safe_mode=True, compile=False)
+        if model is vae.decoder:
+            z = np.array([[0.0, 0.0], [1.0, -2.0]], np.float32)
+            np.testing.assert_allclose(loaded(z), model(z), atol=1e-6)
+        elif model is vae.encoder:
+            for a, b in zip(loaded(x), model(x)):
+                np.testing.assert_allclose(a, b, atol=1e-6)
+        else:
+            assert isinstance(loaded, type(vae)) and isinstance(loaded.sampling, Sampling)
+            np.testing.assert_allclose(loaded.decoder(np.zeros((1, 2))), model.decoder(np.zeros((1, 2))), atol=1e-6)
+
+
+def test_shipped_models_meet_the_contract():
+    encoder, decoder = load_model(VAE_ENCODER), load_model(VAE_DECODER)
+    x = np.random.default_rng(0).random((5, 28, 28, 1), dtype=np.float32)
+    z_mean, z_log_var = encoder(x)
+    assert z_mean.shape == (5, 2) and z_log_var.shape == (5, 2)
+    images = np.asarray(decoder(np.asarray(z_mean)))
+    assert images.shape == (5, 28, 28, 1) and images.min() >= 0.0 and images.max() <= 1.0
+    card = read_card(card_path(VAE_ENCODER))
+    assert card["test_neg_elbo_nats"]["neg_elbo"] < card["seed_baseline_test_neg_elbo_nats"]["neg_elbo"]
+
+
+def test_shipped_embedding_is_the_encoders_means_of_the_test_set():
+    embedding = load_embedding(VAE_EMBEDDING_PATH)
+    encoder = load_model(VAE_ENCODER)
+    assert embedding.encoder_sha256 == sha256(card_path(VAE_ENCODER).with_suffix(".keras"))
+    assert read_card(card_path(VAE_ENCODER))["embedding"]["sha256"] == sha256(VAE_EMBEDDING_PATH)
+    data = load_fashion_mnist()
+    assert len(embedding.z_mean) == len(data.y_test) == 10000
+    np.testing.assert_array_equal(embedding.labels, data.y_test)
+    picks = np.random.default_rng(0).choice(10000, 300, replace=False)
+    np.testing.assert_allclose(embedding.z_mean[picks], encode_means(encoder, to_float(data.x_test[picks])),
+                               atol=1e-4)
+
+
+def test_training_smoke_run_writes_loadable_models_cards_and_embedding(tmp_path):
+    from core.training.vae import train
+
+    card = train(epochs=2, limit=384, out=tmp_path, batch_size=64, verbose=0)
+    losses = card["training"]["val_neg_elbo_per_epoch"]
+    assert len(losses) == 2 and losses[1] < losses[0] < 784 * math.log(2.0)
+    for name in (VAE_ENCODER, VAE_DECODER):
+        path = tmp_path / f"{name}.keras"
+        assert read_card(path.with_suffix(".json"))["sha256"] == sha256(path)
+        load_model(name, path)  # verifies the checksum and loads with safe_mode on
+    embedding = load_embedding(tmp_path / VAE_EMBEDDING_PATH.name)
+    assert embedding.z_mean.shape == (384, 2) and embedding.encoder_sha256 == card["sha256"]
+    encoder, decoder = load_model(VAE_ENCODER, tmp_path / "vae_encoder.keras"), load_model(
+        VAE_DECODER, tmp_path / "vae_decoder.keras")
+    x = to_float(load_fashion_mnist().x_test[:200])
+    terms = negative_elbo_terms(encoder, decoder, x, samples=2)
+    assert terms["neg_elbo"] == pytest.approx(terms["reconstruction"] + terms["kl"], abs=2e-3)
+    assert 0 < terms["kl"] and terms["reconstruction"] < 784 * math.log(2.0)
+
+
+def test_latent_helpers():
+    z = interpolate(np.array([0.0, 1.0]), np.array([2.0, -1.0]), 5)
+    np.testing.assert_allclose(z[[0, 2, -1]], [[0, 1], [1, 0], [2, -1]])
+    points = grid_points((-1, 1), (0, 4), 2)
+    np.testing.assert_allclose(points, [[-0.5, 3], [0.5, 3], [-0.5, 1], [0.5, 1]])  # top row first
+    with pytest.raises(LatentError):
+        grid_points((1, 1), (0, 1), 3)
+    with pytest.raises(LatentError):
+        interpolate(np.zeros(2), np.ones(2), 1)
+    strip = tile(np.zeros((5, 28, 28)), columns=3, gap=2)
+    assert strip.shape == (2 * 28 + 2, 3 * 28 + 4)
+    image = Image.open(io.BytesIO(png_bytes(np.linspace(0, 1, 784).reshape(28, 28), scale=4)))
+    assert image.size == (112, 112) and image.mode == "L"
+    assert np.asarray(image)[0, 0] == 0 and np.asarray(image)[-1, -1] == 255
+
+
+def test_latent_decoder_equals_keras_decoder_and_rejects_bad_input():
+    decoder = build_vae("conv", seed=0).decoder
+    fast = LatentDecoder(decoder)
+    z = np.array([[0.3, -1.2], [2.0, 0.5], [0.0, 0.0]], np.float32)
+    np.testing.assert_allclose(fast(z), np.asarray(decoder(z))[..., 0], atol=1e-6)
+    np.testing.assert_allclose(fast.one(2.0, 0.5), fast(z)[1], atol=1e-6)
+    with pytest.raises(LatentError):
+        fast(np.array([[np.nan, 0.0]]))
+
+
+def test_embedding_errors_name_the_file_and_the_fix(tmp_path):
+    with pytest.raises(LatentError, match="python -m core.train vae"):
+        load_embedding(tmp_path / "absent.npz")
+    (tmp_path / "bad.npz").write_bytes(b"not a zip file")
+    with pytest.raises(LatentError, match="bad.npz"):
+        load_embedding(tmp_path / "bad.npz")
+    np.savez(tmp_path / "shape.npz", z_mean=np.zeros((4, 3)), labels=np.zeros(4, np.uint8),
+             encoder_sha256=np.array("x"))
+    with pytest.raises(LatentError, match="shape"):
+        load_embedding(tmp_path / "shape.npz")
