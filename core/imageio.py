@@ -77,7 +77,10 @@ def _image_pages(data: bytes, name: str) -> Iterator[Page]:
     except Exception as e:  # Pillow raises many types on malformed headers
         raise InputError(f"`{name}` could not be read ({type(e).__name__}): the file seems damaged. "
                          "Export it again and retry.") from None
-    frames = getattr(img, "n_frames", 1)
+    try:
+        frames = getattr(img, "n_frames", 1)
+    except Exception as e:  # counting frames reads the whole file, e.g. every TIFF directory
+        raise InputError(_damaged(name, e)) from None
     fmt = img.format or "image"
     multipage = fmt == "TIFF" and frames > 1
     if multipage and frames > MAX_PAGES:
@@ -93,10 +96,14 @@ def _image_pages(data: bytes, name: str) -> Iterator[Page]:
         except InputError:
             raise
         except Exception as e:
-            raise InputError(f"`{name}` is damaged or truncated ({type(e).__name__}: {str(e)[:80]}). "
-                             "Export it again and retry.") from None
+            raise InputError(_damaged(name, e)) from None
         label = f"{name} page {i + 1}/{count}" if count > 1 else name
         yield Page(page, label, note)
+
+
+def _damaged(name: str, error: Exception) -> str:
+    reason = display_name(str(error))[:80]
+    return f"`{name}` is damaged or truncated ({type(error).__name__}: {reason}). Export it again and retry."
 
 
 def _too_many_pixels(name: str, w: int | None = None, h: int | None = None) -> str:
@@ -145,11 +152,15 @@ def _pdf_pages(data: bytes, name: str, dpi: int) -> Iterator[Page]:
                              "Split it and upload the parts.")
         scale = dpi / 72
         for i in range(n):
-            page = pdf[i]
-            w, h = page.get_size()
-            if w * h * scale * scale > MAX_PIXELS:
-                raise InputError(_too_many_pixels(name, round(w * scale), round(h * scale)))
             try:
+                page = pdf[i]
+            except pdfium.PdfiumError as e:
+                raise InputError(f"`{name}` page {i + 1} could not be read ({e}): the PDF seems damaged. "
+                                 "Export it again and retry.") from None
+            try:
+                w, h = page.get_size()
+                if w * h * scale * scale > MAX_PIXELS:
+                    raise InputError(_too_many_pixels(name, round(w * scale), round(h * scale)))
                 image = page.render(scale=scale, grayscale=True).to_pil().convert("L")
             except pdfium.PdfiumError as e:
                 raise InputError(f"`{name}` page {i + 1} could not be rendered ({e}).") from None

@@ -51,7 +51,8 @@ def train(
     keras.utils.set_random_seed(seed)
     data = load_fashion_mnist(data_dir)
     x = to_float(data.x_train)
-    x_train, x_val = x[:-VALIDATION_SIZE], x[-VALIDATION_SIZE:]
+    n_val = min(VALIDATION_SIZE, len(x) // 10)
+    x_train, x_val = x[:-n_val], x[-n_val:]
     if limit:
         x_train, x_val = x_train[:limit], x_val[: max(limit // 5, 32)]
     # A fixed noisy validation set, mixed like training, so early stopping compares like with like.

@@ -1,0 +1,67 @@
+"""Streamlit AppTest of the Denoise page: renders, reacts to sliders, survives bad uploads."""
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+PAGE = str(ROOT / "pages" / "denoise.py")
+
+
+@pytest.fixture
+def page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    return at
+
+
+def metric_values(at: AppTest) -> list[str]:
+    return [m.value for m in at.metric]
+
+
+def test_page_renders_clean_noisy_and_restored_items(page, fashion):
+    captions = [c.value for c in page.caption]
+    assert any("T-shirt/top #0" in c for c in captions)
+    # PSNR + SSIM for noisy, median and (when shipped) the autoencoder.
+    assert len(page.metric) in (4, 6)
+    assert any(b.label.startswith("Download side by side") for b in page.get("download_button"))
+
+
+def test_moving_the_amount_slider_changes_the_scores(page, fashion):
+    before = metric_values(page)
+    page.slider[0].set_value(0.4).run()
+    assert not page.exception
+    after = metric_values(page)
+    assert after != before
+    assert float(after[0].split()[0]) < float(before[0].split()[0])  # more noise, lower PSNR
+
+
+def test_switching_noise_kind(page, fashion):
+    page.selectbox[1].set_value("gaussian").run()
+    assert not page.exception
+    assert page.slider[0].label.startswith("Amount (σ)")
+
+
+def upload(page: AppTest, name: str, data: bytes) -> AppTest:
+    page.radio[0].set_value("Upload your own image").run()
+    page.get("file_uploader")[0].set_value((name, data, "image/png"))
+    return page.run()
+
+
+def test_a_text_file_named_png_gets_a_clear_message(page):
+    at = upload(page, "notes.png", b"this is not an image at all")
+    assert not at.exception
+    assert len(at.error) == 1 and "`notes.png` is not an image" in at.error[0].value
+
+
+def test_an_uploaded_photo_is_converted_and_denoised(page):
+    img = Image.new("RGB", (120, 90), "white")
+    img.paste((200, 30, 30), (30, 10, 90, 80))  # a dark-red "shirt" on a light background
+    buf = io.BytesIO()
+    img.save(buf, "JPEG")
+    at = upload(page, "shirt.jpg", buf.getvalue())
+    assert not at.exception and not at.error
+    assert len(at.metric) >= 4  # noisy + median scores at least, so the item went through
