@@ -1,0 +1,1 @@
+"""Scanned-document cleaning data: clean page rendering, degradation, real pairs, OCR scoring."""

@@ -1,0 +1,130 @@
+"""Scan-like degradation of clean pages: augraphy's document effects plus coffee rings, creases and uneven light.
+
+Everything is photometric, so the degraded page stays pixel-aligned with its clean page. Augraphy's
+geometric effects (Folding, PageCurl, Geometric, BookBinding) would break that alignment and are left
+out; Scribbles crashes in augraphy 8.2.6 (``matplotlib.font_manager`` is not imported) and is left out.
+"""
+from __future__ import annotations
+
+import random
+import warnings
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+from scipy.ndimage import gaussian_filter
+
+# (probability, augraphy class name, keyword arguments); applied in this order.
+AUGRAPHY_STEPS: tuple[tuple[float, str, dict], ...] = (
+    (0.35, "InkBleed", {}),
+    (0.25, "LowInkRandomLines", {}),
+    (0.2, "LowInkPeriodicLines", {}),
+    (0.2, "InkMottling", {}),
+    (0.3, "BleedThrough", {}),
+    (0.4, "NoiseTexturize", {}),
+    (0.4, "BrightnessTexturize", {}),
+    (0.3, "SubtleNoise", {}),
+    (0.4, "Stains", {}),
+    (0.2, "DirtyDrum", {}),
+    (0.1, "BadPhotoCopy", {}),
+    (0.12, "ShadowCast", {}),
+    (0.25, "LightingGradient", {}),
+)
+JPEG_PROBABILITY = 0.4
+
+
+@lru_cache(maxsize=1)
+def _augmentations() -> tuple[tuple[float, object], ...]:
+    import augraphy
+
+    return tuple((p, getattr(augraphy, name)(p=1, **kw)) for p, name, kw in AUGRAPHY_STEPS)
+
+
+def _gray(x: np.ndarray) -> np.ndarray:
+    if isinstance(x, tuple):
+        x = x[0]
+    x = np.asarray(x)
+    if x.ndim == 3:  # some augraphy steps return BGR
+        x = x[..., :3].mean(axis=2)
+    return np.clip(x, 0, 255).astype(np.uint8)
+
+
+def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
+    """A smooth random field in [0, 1] of ``shape``: bicubic upsampling of a small random grid."""
+    grid = rng.random((cells, cells)).astype(np.float32)
+    up = Image.fromarray(grid, mode="F").resize((shape[1], shape[0]), Image.BICUBIC)
+    f = np.asarray(up)
+    return (f - f.min()) / (np.ptp(f) + 1e-6)
+
+
+def uneven_illumination(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Multiply by a smooth gain: a linear light fall-off plus blotchy low-frequency shading."""
+    h, w = x.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = (np.cos(angle) * xx / w + np.sin(angle) * yy / h)
+    ramp = (ramp - ramp.min()) / (np.ptp(ramp) + 1e-6)
+    gain = 1 - rng.uniform(0, 0.45) * ramp - rng.uniform(0, 0.3) * _smooth_field(rng, (h, w), int(rng.integers(2, 6)))
+    return x * np.clip(gain, 0.2, 1)
+
+
+def coffee_ring(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A coffee stain: a dark wobbly rim (sometimes only an arc) around a lighter tinted disc."""
+    h, w = x.shape
+    r = rng.uniform(0.08, 0.35) * min(h, w)
+    cy, cx = rng.uniform(-0.1, 1.1) * h, rng.uniform(-0.1, 1.1) * w
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    theta = np.arctan2(yy - cy, xx - cx)
+    wobble = 1 + 0.04 * np.sin(3 * theta + rng.uniform(0, 6)) + 0.02 * np.sin(7 * theta + rng.uniform(0, 6))
+    d = np.hypot(yy - cy, xx - cx) / (r * wobble)
+    width = rng.uniform(0.015, 0.05)
+    rim = np.exp(-(((d - 1) / width) ** 2))
+    if rng.random() < 0.4:  # an incomplete ring
+        rim *= 0.5 + 0.5 * np.cos(theta - rng.uniform(-np.pi, np.pi))
+    fill = rng.uniform(0, 0.35) * (d < 1) * (0.6 + 0.4 * d**2)
+    stain = rng.uniform(0.25, 0.6) * rim + rng.uniform(0.05, 0.25) * fill
+    return x * (1 - np.clip(stain, 0, 0.85))
+
+
+def crease(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A fold line across the page: a thin dark ridge with soft shading falling off on one side."""
+    h, w = x.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle = rng.uniform(0, np.pi)
+    px, py = rng.uniform(0.1, 0.9) * w, rng.uniform(0.1, 0.9) * h
+    dist = (xx - px) * np.sin(angle) - (yy - py) * np.cos(angle)
+    ridge = rng.uniform(0.15, 0.45) * np.exp(-((dist / rng.uniform(0.7, 2.5)) ** 2))
+    shade = rng.uniform(0.05, 0.2) * np.exp(-np.abs(dist) / rng.uniform(10, 60)) * (dist > 0)
+    return x * (1 - ridge - shade)
+
+
+def degrade(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A scanned-looking uint8 (H, W) version of a clean uint8 page; the same rng state gives the same page."""
+    seed = int(rng.integers(2**31))
+    random.seed(seed)  # augraphy draws from the global generators
+    np.random.seed(seed)
+    x = np.ascontiguousarray(clean, dtype=np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for p, aug in _augmentations():
+            if rng.random() < p:
+                x = _gray(aug(x, force=True))
+    f = x.astype(np.float32) / 255.0
+    f = f * rng.uniform(0.7, 1.0) + rng.uniform(0.0, 0.08) * (1 - f)  # paper tone, washed-out ink
+    for _ in range(rng.poisson(0.7)):
+        f = coffee_ring(f, rng)
+    for _ in range(rng.poisson(0.4)):
+        f = crease(f, rng)
+    if rng.random() < 0.6:
+        f = uneven_illumination(f, rng)
+    if rng.random() < 0.3:
+        f = gaussian_filter(f, rng.uniform(0.3, 0.8))
+    f = f + rng.normal(0, rng.uniform(0, 0.04), f.shape).astype(np.float32)
+    x = (np.clip(f, 0, 1) * 255 + 0.5).astype(np.uint8)
+    if rng.random() < JPEG_PROBABILITY:
+        import io
+
+        buf = io.BytesIO()
+        Image.fromarray(x).save(buf, "JPEG", quality=int(rng.integers(30, 90)))
+        x = np.asarray(Image.open(buf).convert("L"))
+    return x

@@ -1,0 +1,111 @@
+"""Real noisy/clean page pairs in the Kaggle "Denoising Dirty Documents" layout, read in place, never copied.
+
+Its pages reuse a few paper backgrounds and a few texts, so a fair held-out split keeps out whole groups:
+pages are linked when they share a text or a background, and the held-out pages are whole connected
+groups, so none of them shares either with a training page.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from core.config import SHARED_DATA_DIR
+
+REAL_DIR = SHARED_DATA_DIR / "dirty-documents"
+SAME = 0.9  # correlation above which two signatures count as the same text / background
+
+
+@dataclass(frozen=True)
+class RealPair:
+    """One real page: file name, clean and noisy uint8 (H, W)."""
+
+    name: str
+    clean: np.ndarray
+    noisy: np.ndarray
+
+
+def load_real_pairs(directory: str | Path = REAL_DIR) -> list[RealPair]:
+    """Pairs train/NAME with train_cleaned/NAME; empty when the folder is absent."""
+    directory = Path(directory)
+    if not (directory / "train").is_dir() or not (directory / "train_cleaned").is_dir():
+        return []
+    pairs = []
+    for noisy_path in sorted((directory / "train").glob("*.png")):
+        clean_path = directory / "train_cleaned" / noisy_path.name
+        if clean_path.is_file():
+            noisy = np.asarray(Image.open(noisy_path).convert("L"))
+            clean = np.asarray(Image.open(clean_path).convert("L"))
+            if noisy.shape == clean.shape:
+                pairs.append(RealPair(noisy_path.name, clean, noisy))
+    return pairs
+
+
+def _signature(img: np.ndarray, side: int) -> np.ndarray:
+    x = np.asarray(Image.fromarray(img).resize((side, side), Image.BOX), dtype=np.float64).ravel()
+    x -= x.mean()
+    return x / (np.linalg.norm(x) + 1e-9)
+
+
+def _background(pair: RealPair) -> np.ndarray:
+    # Paper without ink: the brightest pixels of each block (text is dark), then a coarse signature.
+    h, w = pair.noisy.shape
+    b = 8
+    blocks = pair.noisy[: h - h % b, : w - w % b].reshape(h // b, b, w // b, b).max(axis=(1, 3))
+    return _signature(blocks, 16)
+
+
+def _groups(signatures: list[np.ndarray]) -> list[int]:
+    """Greedy clustering: each signature joins the first group whose leader correlates above SAME."""
+    leaders, labels = [], []
+    for s in signatures:
+        for k, lead in enumerate(leaders):
+            if lead.shape == s.shape and float(lead @ s) > SAME:
+                labels.append(k)
+                break
+        else:
+            leaders.append(s)
+            labels.append(len(leaders) - 1)
+    return labels
+
+
+def split_held_out(pairs: list[RealPair], fraction: float = 0.2) -> tuple[list[RealPair], list[RealPair]]:
+    """(training, held-out): held-out pages share no text and no background with training pages."""
+    texts = _groups([_signature(p.clean, 32) for p in pairs])
+    backgrounds = _groups([_background(p) for p in pairs])
+    parent = list(range(len(pairs)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for labels in (texts, backgrounds):
+        first: dict[int, int] = {}
+        for i, g in enumerate(labels):
+            parent[find(i)] = find(first.setdefault(g, i))
+    components: dict[int, list[int]] = {}
+    for i in range(len(pairs)):
+        components.setdefault(find(i), []).append(i)
+    held: list[int] = []
+    # Smallest groups first, and never every group: training must keep at least one.
+    for members in sorted(components.values(), key=lambda m: (len(m), m[0]))[: max(len(components) - 1, 0)]:
+        if len(held) >= fraction * len(pairs):
+            break
+        held += members
+    held_set = set(held)
+    return [p for i, p in enumerate(pairs) if i not in held_set], [pairs[i] for i in sorted(held_set)]
+
+
+def checksum(pairs: list[RealPair]) -> str:
+    """SHA-256 over names and pixels of the pages used."""
+    h = hashlib.sha256()
+    for p in pairs:
+        h.update(p.name.encode())
+        h.update(np.ascontiguousarray(p.noisy).tobytes())
+        h.update(np.ascontiguousarray(p.clean).tobytes())
+    return h.hexdigest()
