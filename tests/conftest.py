@@ -60,3 +60,11 @@ def tiny_fashion_dir_large(tmp_path: Path) -> Path:
     write_idx(folder / "train-labels-idx1-ubyte", rng.integers(0, 10, 400).astype(np.uint8))
     write_idx(folder / "t10k-labels-idx1-ubyte", rng.integers(0, 10, 100).astype(np.uint8))
     return folder
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Expose each phase's report on the test item (browser tests screenshot failures)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
