@@ -65,3 +65,19 @@ def test_an_uploaded_photo_is_converted_and_denoised(page):
     at = upload(page, "shirt.jpg", buf.getvalue())
     assert not at.exception and not at.error
     assert len(at.metric) >= 4  # noisy + median scores at least, so the item went through
+
+
+def test_without_the_dataset_the_page_offers_uploads(monkeypatch):
+    import streamlit as st
+
+    monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+    monkeypatch.setattr("core.data.FASHION_MNIST_DIRS", ())
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(PAGE, default_timeout=120).run()
+        assert not at.exception
+        assert any("not on this machine" in i.value for i in at.info)
+        assert at.radio[0].options == ["Upload your own image"]
+        assert len(at.get("file_uploader")) == 1
+    finally:
+        st.cache_resource.clear()

@@ -1,0 +1,35 @@
+"""What ships: server settings that protect users, and weights that match their model cards."""
+import tomllib
+
+import pytest
+
+from core.card import read_card, sha256
+from core.config import WEIGHTS_DIR
+from core.inference import load_model
+from core.limits import MAX_UPLOAD_MB
+from tests.conftest import ROOT
+
+WEIGHTS = sorted(WEIGHTS_DIR.glob("*.keras"))
+
+
+def test_streamlit_config_protects_users():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+
+
+def test_denoiser_is_shipped():
+    assert (WEIGHTS_DIR / "denoiser.keras").is_file() and (WEIGHTS_DIR / "denoiser.json").is_file()
+
+
+@pytest.mark.parametrize("path", WEIGHTS, ids=[p.name for p in WEIGHTS])
+def test_every_weights_file_matches_its_card_and_loads_safely(path):
+    card = read_card(path.with_suffix(".json"))
+    assert card["sha256"] == sha256(path)
+    assert card["training"]["wall_time_s"] > 0
+    assert load_model(path.stem, path) is not None  # safe_mode=True, checksum verified
+
+
+def test_weights_are_small():
+    assert sum(p.stat().st_size for p in WEIGHTS_DIR.iterdir()) < 30 * 2**20
