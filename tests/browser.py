@@ -29,8 +29,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_app(port: int | None = None, timeout: float = 120) -> Iterator[str]:
-    """Run ``streamlit run app.py`` on localhost; yield its base URL; stop it afterwards."""
+def serve_app(port: int | None = None, timeout: float = 120) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run ``streamlit run app.py`` on localhost; yield its base URL and process; stop it afterwards."""
     port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -48,7 +48,7 @@ def serve_app(port: int | None = None, timeout: float = 120) -> Iterator[str]:
                 if proc.poll() is not None or time.time() > deadline:
                     raise RuntimeError(f"the app did not start: {proc.stderr.read().decode()[-2000:]}")
                 time.sleep(0.5)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -66,7 +66,7 @@ def launch(playwright):
 
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:
-    with serve_app() as url:
+    with serve_app() as (url, _):
         yield url
 
 

@@ -1,0 +1,138 @@
+"""Load test: N people at once in headless Chromium, cleaning an A4 scan and dragging the latent point.
+
+Run: python bench/load.py [--sessions 1 5 10] [--dpi 150]. Starts the app on a free localhost port,
+drives N browser sessions concurrently through the Clean documents page (upload one A4 scan, wait
+for the downloads) and the Latent explorer (a 10-step drag), and prints completion, p50/p95 latency
+and the server's peak RSS per N. Not part of the test suite (minutes of CPU on 2 cores).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from PIL import Image  # noqa: E402
+
+from core.documents.pairs import sample_pages  # noqa: E402
+from core.render import png_bytes  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, serve_app  # noqa: E402
+
+A4_MM = (210, 297)
+DRAG_STEPS = 10
+
+
+def a4_scan(dpi: int) -> bytes:
+    """A degraded A4 page from the project's generator, as PNG bytes."""
+    w, h = (round(mm / 25.4 * dpi) for mm in A4_MM)
+    return png_bytes(Image.fromarray(sample_pages(1, size=(h, w))[0].noisy, "L"))
+
+
+class PeakRSS(threading.Thread):
+    """Samples a process's resident memory (and its peak, VmHWM) until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_mb, self.running = pid, 0.0, True
+
+    def run(self) -> None:
+        while self.running:
+            self.peak_mb = max(self.peak_mb, self.read("VmHWM"))
+            time.sleep(0.2)
+
+    def read(self, field: str) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+async def session(browser, url: str, scan: bytes) -> dict:
+    """One person: clean an A4 scan, then drag the latent point; returns latencies in seconds."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    try:
+        start = time.perf_counter()
+        await page.goto(f"{url}/clean_documents")
+        await page.locator('input[type="file"]').set_input_files(
+            files=[{"name": "a4-scan.png", "mimeType": "image/png", "buffer": scan}])
+        await page.get_by_role("button", name="Download all as one PDF").wait_for(timeout=900_000)
+        documents_s = time.perf_counter() - start
+
+        await page.goto(f"{url}/latent_explorer")
+        marker = page.frame_locator('iframe[title*="latent_pad"]').locator("#marker")
+        await marker.wait_for(state="visible", timeout=300_000)
+        frame = next(f for f in page.frames if "latent_pad" in f.url)
+        await frame.wait_for_function("window.latentPad && window.latentPad.painted >= 1", timeout=120_000)
+        box = await marker.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        await page.mouse.move(x, y)
+        await page.mouse.down()
+        moves = []
+        for step in range(1, DRAG_STEPS + 1):
+            count = await frame.evaluate("window.latentPad.painted")
+            t = time.perf_counter()
+            await page.mouse.move(x + 15 * step, y - 10 * step)
+            await frame.wait_for_function("n => window.latentPad.painted > n", arg=count, timeout=120_000)
+            moves.append(time.perf_counter() - t)
+        await page.mouse.up()
+        return {"ok": True, "documents_s": documents_s, "moves_s": moves}
+    except Exception as e:  # a failed session is counted, not fatal to the run
+        return {"ok": False, "error": f"{type(e).__name__}: {str(e)[:200]}"}
+    finally:
+        await context.close()
+
+
+async def run_level(url: str, n: int, scan: bytes) -> list[dict]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            return await asyncio.gather(*(session(browser, url, scan) for _ in range(n)))
+        finally:
+            await browser.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 10])
+    parser.add_argument("--dpi", type=int, default=150, help="resolution of the A4 scan (150 or 300)")
+    args = parser.parse_args()
+    scan = a4_scan(args.dpi)
+    print(f"A4 scan at {args.dpi} dpi: {len(scan) / 1024:.0f} KB PNG\n")
+    print("| N | completed | clean A4 p50 s | clean A4 p95 s | drag move p50 ms | drag move p95 ms "
+          "| server peak RSS MB | wall s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in args.sessions:
+        with serve_app() as (url, proc):  # a fresh server per level, so peak RSS belongs to that level
+            rss = PeakRSS(proc.pid)
+            rss.start()
+            start = time.perf_counter()
+            results = asyncio.run(run_level(url, n, scan))
+            wall = time.perf_counter() - start
+            rss.running = False
+            rss.join()
+        ok = [r for r in results if r["ok"]]
+        docs = [r["documents_s"] for r in ok]
+        moves = [m * 1000 for r in ok for m in r["moves_s"]]
+        cells = (f"{percentile(docs, 50):.1f} | {percentile(docs, 95):.1f} | {percentile(moves, 50):.0f} | "
+                 f"{percentile(moves, 95):.0f}") if ok else "– | – | – | –"
+        print(f"| {n} | {len(ok)}/{n} | {cells} | {rss.peak_mb:.0f} | {wall:.0f} |", flush=True)
+        for r in results:
+            if not r["ok"]:
+                print(f"  failed session: {r['error']}")
+
+
+if __name__ == "__main__":
+    main()
