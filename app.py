@@ -6,6 +6,7 @@ st.set_page_config(page_title="Autoencoder Studio", page_icon="🧵", layout="wi
 PAGES = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/denoise.py", title="Denoise", icon="✨"),
+    st.Page("pages/latent_explorer.py", title="Latent explorer", icon="🧭"),
 ]
 
 st.navigation(PAGES).run()

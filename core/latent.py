@@ -1,16 +1,16 @@
-"""The VAE's latent space for the explorer: embedding file, fast decoding, prior samples, grids, strips, PNGs."""
+"""The VAE's latent space for the explorer: embedding file, fast decoding, prior samples, lines and grids.
+
+Pictures (uint8, enlargement, mosaics, PNG) are core.render's job."""
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 
-from core.config import CLASS_NAMES, IMAGE_SIZE, LATENT_DIM
+from core.config import CLASS_NAMES, LATENT_DIM
 
 
 class LatentError(ValueError):
@@ -64,29 +64,126 @@ def load_embedding(path: Path) -> Embedding:
     return Embedding(z_mean.astype(np.float32), labels.astype(np.int64), sha)
 
 
+_ACTIVATIONS = {
+    "linear": lambda x: x,
+    "relu": lambda x: np.maximum(x, 0.0),
+    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+}
+
+
+def _matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    # einsum's own single-threaded loop: BLAS would wake its thread pool, which on a busy machine costs
+    # more than these small products take.
+    return np.einsum("...i,ij->...j", x, w)
+
+
+def _dense(weights):
+    kernel, bias = weights
+    return lambda x: _matmul(x, kernel) + bias
+
+
+def _conv_same(weights):
+    """Stride-1 'same' convolution as one matrix product over the 3×3 (k×k) neighbourhoods."""
+    kernel, bias = weights  # (kh, kw, in, out)
+    kh, kw, _, out = kernel.shape
+    flat = kernel.reshape(-1, out)
+
+    def apply(x):
+        n, h, w, _ = x.shape
+        padded = np.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
+        patches = np.concatenate([padded[:, i : i + h, j : j + w] for i in range(kh) for j in range(kw)], axis=-1)
+        return _matmul(patches, flat) + bias
+
+    return apply
+
+
+def _conv_transpose_same(weights, stride: int):
+    """'same' transposed convolution: every input pixel scatters kernel × value onto a stride-spaced output."""
+    kernel, bias = weights  # (kh, kw, out, in)
+    kh, kw, out, _ = kernel.shape
+    flat = kernel.transpose(3, 0, 1, 2).reshape(kernel.shape[3], -1)  # in -> (kh, kw, out)
+
+    def apply(x):
+        n, h, w, _ = x.shape
+        taps = _matmul(x, flat).reshape(n, h, w, kh, kw, out)
+        y = np.zeros((n, h * stride + kh, w * stride + kw, out), np.float32)
+        for i in range(kh):
+            for j in range(kw):
+                y[:, i : i + h * stride : stride, j : j + w * stride : stride] += taps[:, :, :, i, j]
+        return y[:, : h * stride, : w * stride] + bias
+
+    return apply
+
+
+def numpy_forward(model: keras.Model):
+    """The decoder's forward pass in NumPy (same weights, same maths), run in the calling thread.
+
+    Returns None when the model holds a layer this does not cover; tests check it equals the Keras model."""
+    steps = []
+    for layer in model.layers:
+        kind, config = type(layer).__name__, layer.get_config()
+        weights = [np.asarray(w, np.float32) for w in layer.get_weights()]
+        if kind == "InputLayer":
+            continue
+        if kind == "Reshape":
+            shape = tuple(config["target_shape"])
+            steps.append(lambda x, shape=shape: x.reshape((len(x),) + shape))
+            continue
+        if kind == "Dense":
+            op = _dense(weights)
+        elif kind == "Conv2D" and config["padding"] == "same" and tuple(config["strides"]) == (1, 1) \
+                and tuple(config["dilation_rate"]) == (1, 1):
+            op = _conv_same(weights)
+        elif kind == "Conv2DTranspose" and config["padding"] == "same" and config["strides"][0] == config["strides"][1] \
+                and tuple(config["dilation_rate"]) == (1, 1):
+            op = _conv_transpose_same(weights, config["strides"][0])
+        else:
+            return None
+        if not config.get("use_bias", True) or config.get("activation") not in _ACTIVATIONS:
+            return None
+        activation = _ACTIVATIONS[config["activation"]]
+        steps.append(lambda x, op=op, activation=activation: activation(op(x)))
+
+    def forward(z: np.ndarray) -> np.ndarray:
+        x = z
+        for step in steps:
+            x = step(x)
+        return x
+
+    return forward
+
+
 class LatentDecoder:
-    """The shipped decoder behind a traced forward pass: z (N, 2) -> uint8-ready float images (N, 28, 28)."""
+    """The shipped decoder for interactive use: z (N, 2) -> pixel probabilities (N, 28, 28).
+
+    It runs the decoder's weights through NumPy in the calling thread: a single point then takes about a
+    millisecond even on a busy machine, where waking TensorFlow's thread pools can cost tens of
+    milliseconds. Models with layers ``numpy_forward`` does not cover use one traced tf.function."""
 
     def __init__(self, decoder: keras.Model) -> None:
         self.model = decoder
-        # One trace for every batch size: no per-call retracing and none of predict()'s overhead.
-        self._forward = tf.function(lambda z: decoder(z, training=False),
-                                    input_signature=[tf.TensorSpec((None, LATENT_DIM), tf.float32)])
+        self._numpy = numpy_forward(decoder)
+        self._traced = tf.function(lambda z: decoder(z, training=False),
+                                   input_signature=[tf.TensorSpec((None, LATENT_DIM), tf.float32)])
+
+    @property
+    def backend(self) -> str:
+        return "numpy" if self._numpy else "tf.function"
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         z = np.asarray(z, dtype=np.float32).reshape(-1, LATENT_DIM)
         if not np.all(np.isfinite(z)):
             raise LatentError("latent coordinates must be finite numbers")
-        return self._forward(tf.constant(z)).numpy()[..., 0]
+        out = self._numpy(z) if self._numpy else self._traced(tf.constant(z)).numpy()
+        return np.asarray(out, np.float32)[..., 0]
+
+    def keras(self, z: np.ndarray) -> np.ndarray:
+        """The same decode through the Keras model itself (the reference the fast path must equal)."""
+        return self._traced(tf.constant(np.asarray(z, np.float32).reshape(-1, LATENT_DIM))).numpy()[..., 0]
 
     def one(self, z1: float, z2: float) -> np.ndarray:
         """The (28, 28) item decoded at (z1, z2)."""
         return self(np.array([[z1, z2]]))[0]
-
-
-def to_uint8(images: np.ndarray) -> np.ndarray:
-    """Pixel probabilities in [0, 1] -> uint8 grey levels."""
-    return np.clip(np.rint(np.asarray(images) * 255.0), 0, 255).astype(np.uint8)
 
 
 def prior_samples(n: int, seed: int | None = None) -> np.ndarray:
@@ -102,6 +199,11 @@ def interpolate(z_a: np.ndarray, z_b: np.ndarray, steps: int) -> np.ndarray:
     return (1.0 - t) * np.asarray(z_a, np.float32) + t * np.asarray(z_b, np.float32)
 
 
+def grid_rows(images: np.ndarray, n: int) -> list[np.ndarray]:
+    """The n*n images of a grid_points decode as n rows (for core.render.mosaic)."""
+    return [images[r * n : (r + 1) * n] for r in range(n)]
+
+
 def grid_points(x_range: tuple[float, float], y_range: tuple[float, float], n: int) -> np.ndarray:
     """n×n grid centres over a view, row-major from the top-left (high z2 first, as on screen): (n*n, 2)."""
     if n < 1:
@@ -113,27 +215,3 @@ def grid_points(x_range: tuple[float, float], y_range: tuple[float, float], n: i
     ys = y1 - (np.arange(n) + 0.5) * (y1 - y0) / n
     gx, gy = np.meshgrid(xs, ys)
     return np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
-
-
-def tile(images: np.ndarray, columns: int, gap: int = 0) -> np.ndarray:
-    """Lay (N, 28, 28) images out in rows of ``columns`` (the seed's manifold figure), ``gap`` white pixels apart."""
-    n = len(images)
-    rows = -(-n // columns)
-    step = IMAGE_SIZE + gap
-    canvas = np.ones((rows * step - gap, columns * step - gap), dtype=np.float32)
-    for i, image in enumerate(images):
-        r, c = divmod(i, columns)
-        canvas[r * step : r * step + IMAGE_SIZE, c * step : c * step + IMAGE_SIZE] = image
-    return canvas
-
-
-def enlarge(image: np.ndarray, scale: int) -> np.ndarray:
-    """Nearest-neighbour enlargement of a 2-D image (crisp pixels, no blur)."""
-    return np.kron(np.asarray(image), np.ones((scale, scale), dtype=np.asarray(image).dtype))
-
-
-def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
-    """A 2-D image in [0, 1] as 8-bit grey PNG bytes, optionally enlarged ``scale`` times."""
-    buffer = io.BytesIO()
-    Image.fromarray(enlarge(to_uint8(image), scale), mode="L").save(buffer, format="PNG")
-    return buffer.getvalue()

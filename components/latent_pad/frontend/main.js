@@ -1,0 +1,248 @@
+"use strict";
+// Streamlit components v1 protocol, written by hand (no npm, no build step).
+const Streamlit = {
+  send(type, data) { window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, data), "*"); },
+  ready() { this.send("streamlit:componentReady", { apiVersion: 1 }); },
+  setHeight(h) { this.send("streamlit:setFrameHeight", { height: h }); },
+  setValue(v) { this.send("streamlit:setComponentValue", { value: v, dataType: "json" }); },
+};
+
+const IMAGE_SIZE = 28;
+const RESEND_AFTER_MS = 1500;  // a reply lost (e.g. a rerun interrupted) must not freeze the pad
+const gd = document.getElementById("plot");
+const marker = document.getElementById("marker");
+const plotbox = document.getElementById("plotbox");
+const big = document.getElementById("big");
+const small = Object.assign(document.createElement("canvas"), { width: IMAGE_SIZE, height: IMAGE_SIZE });
+
+const state = {
+  dataKey: null, xy: null, labels: null, classNames: [],
+  z: [0, 0], pointVersion: null, dragging: false,
+  seq: 0, inflight: null, pending: null, frameQueued: false,
+  view: null, picked: null, lastImage: null, height: null,
+};
+// Read by the browser test and the benchmark: paint count and pointer-move-to-paint latencies (ms).
+window.latentPad = {
+  painted: 0, paintedSeq: -1, latencies: [], sent: 0, replied: 0,
+  get busy() { return Boolean(state.pending || state.inflight); },
+};
+
+function bytes(b64) {
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+function round3(v) { return Math.round(v * 1000) / 1000; }
+
+function axes() {
+  const fl = gd._fullLayout;
+  return fl && fl.xaxis && fl.xaxis.l2p ? { xa: fl.xaxis, ya: fl.yaxis, size: fl._size } : null;
+}
+
+function placeMarker() {
+  const a = axes();
+  if (!a) return;
+  const px = a.size.l + a.xa.l2p(state.z[0]);
+  const py = a.size.t + a.ya.l2p(state.z[1]);
+  const inside = px >= a.size.l - 1 && px <= a.size.l + a.size.w + 1 && py >= a.size.t - 1 && py <= a.size.t + a.size.h + 1;
+  marker.style.display = inside ? "block" : "none";
+  marker.style.left = px + "px";
+  marker.style.top = py + "px";
+}
+
+function currentView() {
+  const a = axes();
+  return a ? [a.xa.range[0], a.xa.range[1], a.ya.range[0], a.ya.range[1]].map(round3) : null;
+}
+
+function nearestItem(z) {
+  let best = -1, bestD = Infinity;
+  const xy = state.xy;
+  for (let i = 0; i < state.labels.length; i++) {
+    const dx = xy[2 * i] - z[0], dy = xy[2 * i + 1] - z[1], d = dx * dx + dy * dy;
+    if (d < bestD) { bestD = d; best = i; }
+  }
+  return best;
+}
+
+function buildPlot(args) {
+  state.xy = new Float32Array(bytes(args.points).buffer);
+  state.labels = bytes(args.labels);
+  state.classNames = args.class_names;
+  const traces = args.class_names.map((name, c) => ({
+    type: "scatter", mode: "markers", name: name, x: [], y: [], customdata: [],
+    marker: { size: 4, opacity: 0.55 },
+    hovertemplate: name + "<br>test item %{customdata}<extra></extra>",
+  }));
+  for (let i = 0; i < state.labels.length; i++) {
+    const t = traces[state.labels[i]];
+    t.x.push(state.xy[2 * i]); t.y.push(state.xy[2 * i + 1]); t.customdata.push(i);
+  }
+  const layout = {
+    height: args.height - 10, margin: { l: 45, r: 10, t: 50, b: 40 }, hovermode: "closest",
+    xaxis: { title: { text: "z₁" }, zeroline: false }, yaxis: { title: { text: "z₂" }, zeroline: false },
+    legend: { itemsizing: "constant", orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
+    paper_bgcolor: "rgba(0,0,0,0)", uirevision: "keep",
+  };
+  const config = { displaylogo: false, scrollZoom: true, responsive: true,
+                   modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"] };
+  return Plotly.newPlot(gd, traces, layout, config).then(() => {
+    gd.on("plotly_afterplot", placeMarker);
+    gd.on("plotly_relayout", () => {
+      placeMarker();
+      state.view = currentView();
+      queueSend(performance.now());
+    });
+    gd.on("plotly_click", (ev) => {
+      const p = ev.points && ev.points[0];
+      if (!p || state.dragging) return;
+      state.z = [p.x, p.y];
+      state.picked = p.customdata;
+      placeMarker();
+      queueSend(performance.now());
+    });
+    state.view = currentView();
+    placeMarker();
+  });
+}
+
+function showCaption() {
+  let text = "z = (" + state.z[0].toFixed(2) + ", " + state.z[1].toFixed(2) + ")";
+  if (state.labels && state.labels.length) {
+    const i = nearestItem(state.z);
+    text += "\nnearest test item: " + state.classNames[state.labels[i]] + " #" + i;
+  }
+  document.getElementById("caption").textContent = text;
+}
+
+function paint(b64) {
+  const px = bytes(b64);
+  const ctx = small.getContext("2d");
+  const img = ctx.createImageData(IMAGE_SIZE, IMAGE_SIZE);
+  for (let i = 0; i < px.length; i++) {
+    img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = px[i];
+    img.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+  const bctx = big.getContext("2d");
+  bctx.imageSmoothingEnabled = false;  // crisp enlarged pixels
+  bctx.drawImage(small, 0, 0, big.width, big.height);
+}
+
+// Send the latest pointer position: at most once per animation frame and one request at a time,
+// so the server never queues stale positions while the user keeps moving.
+function queueSend(moveTime) {
+  state.pending = { z: state.z.slice(), t: moveTime };
+  if (!state.frameQueued) { state.frameQueued = true; requestAnimationFrame(flush); }
+}
+
+function flush() {
+  state.frameQueued = false;
+  if (!state.pending) return;
+  const waited = state.inflight ? performance.now() - state.inflight.sent : Infinity;
+  if (waited < RESEND_AFTER_MS) {  // the reply flushes; the timer covers a reply that never comes
+    setTimeout(() => { if (!state.frameQueued) { state.frameQueued = true; requestAnimationFrame(flush); } },
+               RESEND_AFTER_MS - waited + 1);
+    return;
+  }
+  const p = state.pending;
+  state.pending = null;
+  state.seq += 1;
+  state.inflight = { seq: state.seq, sent: performance.now(), t: p.t };
+  window.latentPad.sent += 1;
+  Streamlit.setValue({ x: round3(p.z[0]), y: round3(p.z[1]), seq: state.seq, view: state.view, picked: state.picked,
+                      has_data: state.dataKey });
+}
+
+function pointerToLatent(ev) {
+  const a = axes();
+  const r = plotbox.getBoundingClientRect();
+  const px = Math.min(Math.max(ev.clientX - r.left, a.size.l), a.size.l + a.size.w);
+  const py = Math.min(Math.max(ev.clientY - r.top, a.size.t), a.size.t + a.size.h);
+  return [a.xa.p2l(px - a.size.l), a.ya.p2l(py - a.size.t)];
+}
+
+marker.addEventListener("pointerdown", (ev) => {
+  if (!axes()) return;
+  ev.preventDefault();
+  marker.setPointerCapture(ev.pointerId);
+  state.dragging = true;
+  marker.classList.add("dragging");
+});
+marker.addEventListener("pointermove", (ev) => {
+  if (!state.dragging) return;
+  state.z = pointerToLatent(ev);
+  state.picked = null;
+  placeMarker();
+  showCaption();
+  queueSend(ev.timeStamp);
+});
+function endDrag() {
+  if (!state.dragging) return;
+  state.dragging = false;
+  marker.classList.remove("dragging");
+}
+marker.addEventListener("pointerup", endDrag);
+marker.addEventListener("lostpointercapture", endDrag);
+marker.addEventListener("keydown", (ev) => {
+  const a = axes();
+  const steps = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+  if (!a || !steps[ev.key]) return;
+  ev.preventDefault();
+  const step = (ev.shiftKey ? 0.1 : 0.02) * Math.abs(a.xa.range[1] - a.xa.range[0]);
+  state.z = [state.z[0] + steps[ev.key][0] * step, state.z[1] + steps[ev.key][1] * step];
+  state.picked = null;
+  placeMarker();
+  showCaption();
+  queueSend(ev.timeStamp);
+});
+
+function onRender(args) {
+  let ready = Promise.resolve();
+  if (args.data_key !== state.dataKey) {
+    if (args.points) {
+      state.dataKey = args.data_key;
+      ready = buildPlot(args);
+    } else {  // the page sends the embedding only to a pad that lacks it: ask for it
+      queueSend(performance.now());
+    }
+  }
+  if (state.height !== args.height) { state.height = args.height; Streamlit.setHeight(args.height); }
+  if (args.point_version !== state.pointVersion) {
+    state.pointVersion = args.point_version;
+    if (!state.dragging) { state.z = args.point.slice(); ready.then(placeMarker); }
+  }
+  if (state.seq < args.image_seq) state.seq = args.image_seq;  // a remounted pad continues the numbering
+  if (args.image !== state.lastImage) {
+    state.lastImage = args.image;
+    paint(args.image);
+    window.latentPad.painted += 1;
+    window.latentPad.paintedSeq = args.image_seq;
+  }
+  ready.then(showCaption);
+  const inflight = state.inflight;
+  if (inflight && args.image_seq >= inflight.seq) {
+    state.inflight = null;
+    window.latentPad.replied += 1;
+    // Painted on the next frame: that is when the user can see it.
+    requestAnimationFrame(() => window.latentPad.latencies.push(performance.now() - inflight.t));
+    if (state.pending && !state.frameQueued) { state.frameQueued = true; requestAnimationFrame(flush); }
+  }
+}
+
+window.addEventListener("message", (ev) => {
+  if (!ev.data || ev.data.type !== "streamlit:render") return;
+  try {
+    onRender(ev.data.args);
+    document.getElementById("error").textContent = "";
+  } catch (e) {
+    document.getElementById("error").textContent = "The latent pad failed: " + e;
+  }
+});
+window.addEventListener("resize", placeMarker);
+if (typeof Plotly === "undefined") {
+  document.getElementById("error").textContent = "plotly.min.js did not load; reinstall the plotly package.";
+}
+Streamlit.ready();

@@ -1,0 +1,184 @@
+"""Latent explorer: drag a point over the VAE's 2-D latent space and watch new clothing decode live."""
+import hashlib
+
+import numpy as np
+import streamlit as st
+
+from components.latent_pad import b64, latent_pad
+from core import config
+from core.card import read_card
+from core.config import CLASS_NAMES
+from core.inference import WeightsError, load_model
+from core.latent import LatentDecoder, LatentError, grid_points, grid_rows, interpolate, load_embedding, prior_samples
+from core.render import enlarge, mosaic, png_bytes, to_uint8
+
+Z_LIMIT = 8.0  # number inputs accept |z| up to this; the prior puts 99.99 % of its mass within ±4
+DEFAULT_VIEW = (-3.0, 3.0, -3.0, 3.0)
+SCALE = 10  # on-screen and PNG enlargement of one 28×28 item
+
+
+@st.cache_resource(show_spinner="Loading the VAE decoder and the embedding…")
+def load_explorer(decoder_path: str, embedding_path: str, encoder_card: str):
+    """The decoder behind a traced forward pass, the test-set embedding, and its frontend payload."""
+    decoder = LatentDecoder(load_model(config.VAE_DECODER, decoder_path))
+    embedding = load_embedding(embedding_path)
+    decoder.one(0.0, 0.0)  # trace once now, not on the first drag
+    payload = {
+        "points": b64(embedding.z_mean.astype(np.float32)),
+        "labels": b64(embedding.labels.astype(np.uint8)),
+        "data_key": hashlib.sha256(embedding.z_mean.tobytes()).hexdigest()[:16],
+    }
+    stale = read_card(encoder_card).get("sha256") not in (None, embedding.encoder_sha256)
+    return decoder, embedding, payload, stale
+
+
+def state_defaults() -> None:
+    for key, value in {"latent_z1": 0.0, "latent_z2": 0.0, "latent_version": 0, "latent_seq": 0,
+                       "latent_pad_point": (0.0, 0.0), "latent_view": DEFAULT_VIEW, "latent_picked": None}.items():
+        st.session_state.setdefault(key, value)
+
+
+def clamp(v: float) -> float:
+    return round(float(np.clip(v, -Z_LIMIT, Z_LIMIT)), 3)
+
+
+def take_pad_message() -> None:
+    """Apply the pad's latest message (drag, click, zoom) to the z inputs, before they are drawn."""
+    message = st.session_state.get("latent_pad")
+    if not isinstance(message, dict) or message.get("seq") == st.session_state.latent_seq:
+        return
+    try:
+        z = (clamp(message["x"]), clamp(message["y"]))
+        seq = int(message["seq"])
+    except (KeyError, TypeError, ValueError):
+        st.warning("The latent pad sent a message this page does not understand; it was ignored.")
+        return
+    st.session_state.latent_seq = seq
+    st.session_state.latent_z1, st.session_state.latent_z2 = z
+    st.session_state.latent_pad_point = z
+    view = message.get("view")
+    if isinstance(view, list) and len(view) == 4 and all(isinstance(v, (int, float)) for v in view):
+        st.session_state.latent_view = tuple(float(v) for v in view)
+    if isinstance(message.get("picked"), int):
+        st.session_state.latent_picked = message["picked"]
+
+
+def random_point() -> None:
+    z = prior_samples(1)[0]
+    st.session_state.latent_z1, st.session_state.latent_z2 = clamp(z[0]), clamp(z[1])
+
+
+@st.fragment
+def explorer(decoder: LatentDecoder, payload: dict) -> None:
+    """The pad and its mirrors; reruns alone on every drag message, so a round trip stays short."""
+    take_pad_message()
+    z = (st.session_state.latent_z1, st.session_state.latent_z2)
+    if z != st.session_state.latent_pad_point:  # typed or sampled: move the pad's point
+        st.session_state.latent_version += 1
+        st.session_state.latent_pad_point = z
+    try:
+        image = decoder.one(*z)
+    except LatentError as e:
+        st.error(f"Could not decode z = {z}: {e}")
+        return
+    message = st.session_state.get("latent_pad")
+    if isinstance(message, dict) and message.get("has_data") == payload["data_key"]:
+        payload = {**payload, "points": "", "labels": ""}
+    latent_pad(**payload, class_names=CLASS_NAMES, point=z, point_version=st.session_state.latent_version,
+               image=b64(to_uint8(image)), image_seq=st.session_state.latent_seq, key="latent_pad")
+
+    c1, c2, c3, c4 = st.columns([2, 2, 3, 3], vertical_alignment="bottom")
+    c1.number_input("z₁", -Z_LIMIT, Z_LIMIT, step=0.05, format="%.3f", key="latent_z1",
+                    help="Horizontal latent coordinate; mirrors the dragged point")
+    c2.number_input("z₂", -Z_LIMIT, Z_LIMIT, step=0.05, format="%.3f", key="latent_z2",
+                    help="Vertical latent coordinate; mirrors the dragged point")
+    c3.button("🎲 Random sample from the prior", on_click=random_point, help="z drawn from N(0, I)")
+    c4.download_button("⬇️ Download this item (PNG)", png_bytes(enlarge(image, SCALE)), on_click="ignore",
+                       file_name=f"vae_item_z1_{z[0]:+.3f}_z2_{z[1]:+.3f}.png", mime="image/png")
+
+
+@st.fragment
+def manifold(decoder: LatentDecoder) -> None:
+    """The seed's figure: items decoded on an N×N grid over the pad's current view."""
+    st.subheader("Manifold grid")
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    n = c1.select_slider("Grid size N (N×N items)", options=list(range(3, 31)), value=12)
+    c2.button("↻ Use the pad's current view", help="Zoom or pan the scatter, then press this")
+    x0, x1, y0, y1 = st.session_state.latent_view
+    st.caption(f"View: z₁ from {x0:.2f} to {x1:.2f}, z₂ from {y0:.2f} to {y1:.2f} (top row = highest z₂).")
+    try:
+        images = decoder(grid_points((x0, x1), (y0, y1), n))
+    except LatentError as e:
+        st.error(f"Cannot draw the grid: {e}. Reset the scatter's view (double-click it).")
+        return
+    grid = mosaic(grid_rows(images, n), gap=0)
+    scale = max(1, 840 // grid.shape[1])
+    picture = enlarge(grid, scale)
+    st.image(picture, width=picture.width)
+    st.download_button("⬇️ Download the grid (PNG)", png_bytes(picture), on_click="ignore",
+                       file_name=f"vae_manifold_{n}x{n}.png", mime="image/png")
+
+
+def use_clicked(embedding, key: str) -> None:
+    """Point a class + item picker at the item last clicked on the scatter (a button callback)."""
+    picked = st.session_state.latent_picked
+    cls = int(embedding.labels[picked])
+    st.session_state[f"{key}_cls"] = cls
+    st.session_state[f"{key}_idx"] = int(np.flatnonzero(embedding.class_indices(cls) == picked)[0])
+
+
+def pick_item(label: str, embedding, default_class: int, key: str) -> int:
+    """Class + item-number pickers, or the item last clicked on the scatter; returns a test-set index."""
+    c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")
+    cls = c1.selectbox(f"{label}: class", range(len(CLASS_NAMES)), index=default_class,
+                       format_func=lambda i: CLASS_NAMES[i], key=f"{key}_cls")
+    members = embedding.class_indices(cls)
+    if len(members) == 0:
+        c2.error(f"The embedding holds no {CLASS_NAMES[cls]} items; choose another class.")
+        return -1
+    idx = c2.number_input(f"{label}: item", 0, len(members) - 1, key=f"{key}_idx",
+                          help=f"Which {CLASS_NAMES[cls]} of the test set (0–{len(members) - 1})")
+    c3.button("Use the clicked item", key=f"{key}_use", disabled=st.session_state.latent_picked is None,
+              on_click=use_clicked, args=(embedding, key), help="Click a dot on the scatter first")
+    return int(members[min(idx, len(members) - 1)])
+
+
+@st.fragment
+def interpolation(decoder: LatentDecoder, embedding) -> None:
+    """Decode the straight line between two test items' μ as a strip."""
+    st.subheader("Interpolate between two items")
+    a = pick_item("From", embedding, 7, "latent_a")  # sneaker
+    b = pick_item("To", embedding, 9, "latent_b")  # ankle boot
+    if a < 0 or b < 0:
+        return
+    steps = st.slider("Steps", 3, 16, 10)
+    strip = decoder(interpolate(embedding.z_mean[a], embedding.z_mean[b], steps))
+    picture = enlarge(mosaic([strip], gap=2), 4)
+    st.image(picture, width=picture.width,
+             caption=f"{CLASS_NAMES[embedding.labels[a]]} #{a} → {CLASS_NAMES[embedding.labels[b]]} #{b} "
+                     "(test-set indices), decoded from μ")
+    st.download_button("⬇️ Download the strip (PNG)", png_bytes(picture), on_click="ignore",
+                       file_name=f"vae_interpolation_{a}_{b}.png", mime="image/png")
+
+
+st.title("Latent explorer")
+st.write("Every dot is one clothing item of the test set, placed where the VAE's encoder puts it in its "
+         "2-D latent space. **Drag the ringed point**: the decoder draws the item that lives there, live. "
+         "Colours are classes; click a class in the legend to hide or show it.")
+try:
+    decoder, embedding, payload, stale = load_explorer(str(config.weight_path(config.VAE_DECODER)),
+                                                       str(config.VAE_EMBEDDING_PATH),
+                                                       str(config.card_path(config.VAE_ENCODER)))
+except (WeightsError, LatentError) as e:
+    st.error(f"The latent explorer needs the trained VAE. {e}")
+    st.info("Train it (about 15 minutes on two CPU cores): `python -m core.train vae`, "
+            "then evaluate it: `python -m core.evaluate vae`.")
+    st.stop()
+if stale:
+    st.warning("The embedding was made by a different encoder than the shipped one, so dots may sit in the "
+               "wrong places. Retrain with `python -m core.train vae` to make both together.")
+
+state_defaults()
+explorer(decoder, payload)
+manifold(decoder)
+interpolation(decoder, embedding)

@@ -1,0 +1,115 @@
+"""The latent explorer page under Streamlit's AppTest: renders, mirrors pad and number inputs, handles bad states."""
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import config
+from core.config import VAE_DECODER
+from core.inference import load_model
+from core.latent import LatentDecoder, load_embedding
+from core.render import to_uint8
+from tests.conftest import ROOT
+
+PAGE = str(ROOT / "pages" / "latent_explorer.py")
+
+
+def pad_args(at: AppTest) -> dict:
+    """The arguments the page passed to the latent pad component on its last run."""
+    (pad,) = at.get("component_instance")
+    return json.loads(pad.proto.json_args)
+
+
+def pad_image(args: dict) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(args["image"]), np.uint8).reshape(28, 28)
+
+
+@pytest.fixture(scope="module")
+def decoder() -> LatentDecoder:
+    return LatentDecoder(load_model(VAE_DECODER))
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_page_renders_the_pad_with_the_embedding_and_the_decoded_origin(app, decoder):
+    args = pad_args(app)
+    embedding = load_embedding(config.VAE_EMBEDDING_PATH)
+    points = np.frombuffer(base64.b64decode(args["points"]), np.float32).reshape(-1, 2)
+    np.testing.assert_array_equal(points, embedding.z_mean)
+    assert list(np.frombuffer(base64.b64decode(args["labels"]), np.uint8)) == list(embedding.labels)
+    assert args["class_names"] == list(config.CLASS_NAMES) and args["point"] == [0.0, 0.0]
+    np.testing.assert_array_equal(pad_image(args), to_uint8(decoder.one(0.0, 0.0)))
+    assert [s.value for s in app.subheader] == ["Manifold grid", "Interpolate between two items"]
+    assert len(app.get("image")) == 2  # grid and interpolation strip
+
+
+def test_number_inputs_move_the_point_and_redecode(app, decoder):
+    before = pad_args(app)
+    app.number_input(key="latent_z1").set_value(1.5)
+    app.number_input(key="latent_z2").set_value(-2.25).run()
+    after = pad_args(app)
+    assert after["point"] == [1.5, -2.25] and after["point_version"] > before["point_version"]
+    np.testing.assert_array_equal(pad_image(after), to_uint8(decoder.one(1.5, -2.25)))
+    assert not np.array_equal(pad_image(after), pad_image(before))
+
+
+def test_a_pad_message_updates_the_number_inputs_and_answers_with_its_sequence_number(app, decoder):
+    key = pad_args(app)["data_key"]
+    app.session_state["latent_pad"] = {"x": 0.7, "y": 1.2, "seq": 41, "view": [-1, 1, -2, 2], "picked": 5,
+                                       "has_data": key}
+    app.run()
+    args = pad_args(app)
+    assert args["image_seq"] == 41 and args["points"] == ""  # the pad already holds the embedding
+    assert app.number_input(key="latent_z1").value == 0.7 and app.number_input(key="latent_z2").value == 1.2
+    np.testing.assert_array_equal(pad_image(args), to_uint8(decoder.one(0.7, 1.2)))
+    assert app.session_state["latent_view"] == (-1.0, 1.0, -2.0, 2.0)
+    assert "z₁ from -1.00 to 1.00" in " ".join(c.value for c in app.caption)
+    # A pad that lost the embedding (reloaded) gets it again.
+    app.session_state["latent_pad"] = {"x": 0.7, "y": 1.2, "seq": 42, "has_data": None}
+    assert pad_args(app.run())["points"] != ""
+
+
+def test_random_sample_moves_the_point(app):
+    before = pad_args(app)["point"]
+    next(b for b in app.button if "Random sample" in b.label).click().run()
+    after = pad_args(app)
+    assert after["point"] != before and after["point"] == [app.session_state["latent_z1"],
+                                                           app.session_state["latent_z2"]]
+
+
+def test_clicked_item_feeds_the_interpolation(app):
+    embedding = load_embedding(config.VAE_EMBEDDING_PATH)
+    item = int(embedding.class_indices(3)[17])  # the 18th dress
+    app.session_state["latent_pad"] = {"x": 0.0, "y": 0.0, "seq": 3, "picked": item}
+    app.run()
+    app.button(key="latent_a_use").click().run()
+    assert app.selectbox(key="latent_a_cls").value == 3 and app.number_input(key="latent_a_idx").value == 17
+    assert f"Dress #{item}" in app.get("image")[1].proto.imgs[0].caption
+
+
+def test_missing_embedding_explains_how_to_train(monkeypatch, tmp_path):
+    monkeypatch.setattr(config, "VAE_EMBEDDING_PATH", tmp_path / "vae_embedding.npz")
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    assert "python -m core.train vae" in at.error[0].value
+    assert not at.get("component_instance")
+
+
+def test_tampered_decoder_is_refused(monkeypatch, tmp_path):
+    bad = tmp_path / "vae_decoder.keras"
+    bad.write_bytes(b"not a model")
+    (tmp_path / "vae_decoder.json").write_text(json.dumps({"sha256": "0" * 64}))
+    monkeypatch.setattr(config, "weight_path", lambda name: tmp_path / f"{name}.keras")
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    assert "does not match its model card" in at.error[0].value
