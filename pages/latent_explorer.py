@@ -1,4 +1,5 @@
 """Latent explorer: drag a point over the VAE's 2-D latent space and watch new clothing decode live."""
+import gc
 import hashlib
 
 import numpy as np
@@ -19,16 +20,21 @@ SCALE = 10  # on-screen and PNG enlargement of one 28×28 item
 
 @st.cache_resource(show_spinner="Loading the VAE decoder and the embedding…")
 def load_explorer(decoder_path: str, embedding_path: str, encoder_card: str):
-    """The decoder behind a traced forward pass, the test-set embedding, and its frontend payload."""
+    """The fast decoder, the test-set embedding and its frontend payload, and whether the two disagree."""
     decoder = LatentDecoder(load_model(config.VAE_DECODER, decoder_path))
     embedding = load_embedding(embedding_path)
-    decoder.one(0.0, 0.0)  # trace once now, not on the first drag
+    decoder.one(0.0, 0.0)  # warm up now, not on the first drag
     payload = {
         "points": b64(embedding.z_mean.astype(np.float32)),
         "labels": b64(embedding.labels.astype(np.uint8)),
         "data_key": hashlib.sha256(embedding.z_mean.tobytes()).hexdigest()[:16],
     }
     stale = read_card(encoder_card).get("sha256") not in (None, embedding.encoder_sha256)
+    # Streamlit runs a full gc.collect after every run, fragment runs included (runner.postScriptGC, and
+    # keras.backend.clear_session()): with TensorFlow loaded that takes 0.3–0.8 s, far longer than a drag
+    # step. Moving the long-lived objects (modules, models) to the permanent generation makes it ~1 ms.
+    gc.collect()
+    gc.freeze()
     return decoder, embedding, payload, stale
 
 
@@ -93,7 +99,8 @@ def explorer(decoder: LatentDecoder, payload: dict) -> None:
     c2.number_input("z₂", -Z_LIMIT, Z_LIMIT, step=0.05, format="%.3f", key="latent_z2",
                     help="Vertical latent coordinate; mirrors the dragged point")
     c3.button("🎲 Random sample from the prior", on_click=random_point, help="z drawn from N(0, I)")
-    c4.download_button("⬇️ Download this item (PNG)", png_bytes(enlarge(image, SCALE)), on_click="ignore",
+    # Deferred: the PNG is made only when clicked, not on every drag step.
+    c4.download_button("⬇️ Download this item (PNG)", lambda: png_bytes(enlarge(image, SCALE)), on_click="ignore",
                        file_name=f"vae_item_z1_{z[0]:+.3f}_z2_{z[1]:+.3f}.png", mime="image/png")
 
 

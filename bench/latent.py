@@ -1,0 +1,109 @@
+"""Latent explorer latency: server-side decode of one point, and pointer move -> painted image in Chromium.
+
+Run: python bench/latent.py [--repeats 500] [--moves 120]. Prints a Markdown table (milliseconds).
+Server: the shipped decoder on one point, called directly — the NumPy path the page uses, the Keras
+model called directly, one traced tf.function, and ``predict`` for contrast. End to end: the app on a
+free localhost port, headless Debian Chromium holding the mouse button down on the point and moving
+it ``--moves`` times; for each move the pad records the time from the pointermove event to the frame
+after the new item is drawn (``window.latentPad.latencies``, in the browser's clock), and this script
+also times each move from Playwright's side (including its own round trips to the browser).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from core.config import VAE_DECODER  # noqa: E402
+from core.inference import load_model  # noqa: E402
+from core.latent import LatentDecoder  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, serve_app  # noqa: E402
+
+
+def percentiles(ms: list[float]) -> tuple[float, float]:
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
+
+
+def time_calls(fn, points: np.ndarray) -> list[float]:
+    """Milliseconds of ``fn(z)`` per point, after two warm-up calls."""
+    fn(points[:1])
+    fn(points[1:2])
+    out = []
+    for z in points:
+        t = time.perf_counter()
+        fn(z[None])
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def server_latency(repeats: int) -> dict[str, list[float]]:
+    decoder = load_model(VAE_DECODER)
+    fast = LatentDecoder(decoder)
+    points = np.random.default_rng(0).normal(0, 2, (repeats, 2)).astype(np.float32)
+    return {
+        f"server decode, page path ({fast.backend})": time_calls(fast, points),
+        "server decode, decoder(z, training=False)": time_calls(lambda z: decoder(z, training=False).numpy(), points),
+        "server decode, traced tf.function": time_calls(fast.keras, points),
+        "server decode, model.predict (contrast)": time_calls(lambda z: decoder.predict(z, verbose=0),
+                                                              points[: max(repeats // 10, 20)]),
+    }
+
+
+def end_to_end(moves: int, radius: float = 90.0) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    with serve_app() as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/latent_explorer")
+        marker = page.frame_locator('iframe[title*="latent_pad"]').locator("#marker")
+        marker.wait_for(state="visible", timeout=180_000)
+        frame = next(f for f in page.frames if "latent_pad" in f.url)
+        frame.wait_for_function("window.latentPad && window.latentPad.painted >= 1", timeout=120_000)
+        box = marker.bounding_box()
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(cx, cy)
+        page.mouse.down()
+        driver = []
+        for i in range(1, moves + 1):
+            # A spiral out from the start: every move lands on a new point, so every reply is a new item.
+            angle, r = 0.35 * i, radius * i / moves
+            done = frame.evaluate("window.latentPad.latencies.length")
+            t = time.perf_counter()
+            page.mouse.move(cx + r * math.cos(angle), cy - r * math.sin(angle))
+            frame.wait_for_function("n => window.latentPad.latencies.length > n", arg=done, timeout=60_000)
+            driver.append((time.perf_counter() - t) * 1000)
+        page.mouse.up()
+        browser_ms = frame.evaluate("window.latentPad.latencies")
+        browser.close()
+    return {
+        f"end to end, pointermove -> painted (browser clock, {len(browser_ms)} moves)": browser_ms,
+        f"end to end, as Playwright sees it ({len(driver)} moves)": driver,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=500, help="single-point decodes per server variant")
+    parser.add_argument("--moves", type=int, default=120, help="pointer moves in the browser (>= 100)")
+    parser.add_argument("--skip-browser", action="store_true")
+    args = parser.parse_args()
+    rows = server_latency(args.repeats)
+    if not args.skip_browser:
+        rows |= end_to_end(args.moves)
+    print("| measurement | p50 ms | p95 ms | n |")
+    print("|---|---|---|---|")
+    for name, ms in rows.items():
+        p50, p95 = percentiles(ms)
+        print(f"| {name} | {p50:.2f} | {p95:.2f} | {len(ms)} |")
+
+
+if __name__ == "__main__":
+    main()
