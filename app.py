@@ -7,6 +7,7 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/denoise.py", title="Denoise", icon="✨"),
     st.Page("pages/latent_explorer.py", title="Latent explorer", icon="🧭"),
+    st.Page("pages/clean_documents.py", title="Clean documents", icon="🧾"),
 ]
 
 st.navigation(PAGES).run()

@@ -81,16 +81,9 @@ def clean_array(model, page: np.ndarray, tile: int = TILE, margin: int = MARGIN,
 def clean_image(model, image: Image.Image, progress: Callable[[float], None] | None = None) -> Image.Image:
     """Clean one grayscale ("L") page image; the result has the same size."""
     from core.imageio import gray_to_float
+    from core.render import to_uint8
 
-    out = clean_array(model, gray_to_float(image), progress=progress)
-    return Image.fromarray((out * 255 + 0.5).astype(np.uint8), "L")
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    """A PNG file in memory."""
-    buf = io.BytesIO()
-    image.save(buf, "PNG", optimize=False)
-    return buf.getvalue()
+    return Image.fromarray(to_uint8(clean_array(model, gray_to_float(image), progress=progress)), "L")
 
 
 def zip_bytes(files: Iterable[tuple[str, bytes]]) -> bytes:

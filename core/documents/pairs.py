@@ -81,6 +81,11 @@ def submit_training_pairs(pool: ProcessPoolExecutor, seed: int, epoch: int, n: i
     return [pool.submit(_training, seed, epoch, i) for i in range(n)]
 
 
+def sample_pages(n: int = 3, size: tuple[int, int] = (900, 700)) -> list[Pair]:
+    """Degraded pages to try the cleaner on without uploading: seeded, so the same on every visit."""
+    return [make_pair(SAMPLES, i, size=size) for i in range(n)]
+
+
 def checksum(pairs: list[Pair]) -> str:
     """SHA-256 over the pages' pixels and text: proves two runs evaluated the same pages."""
     h = hashlib.sha256()

@@ -30,7 +30,7 @@ def _up(x, filters: int):
 
 
 def unet_documents(width: int = 12) -> keras.Model:
-    """A U-Net whose first conv is strided (full resolution is only touched at both ends), sigmoid out.
+    """A U-Net whose first conv is strided (full resolution is only touched at both ends), residual out.
 
     Levels: 1/2 (width), 1/4 (2 width), 1/8 (4 width); the full-resolution input is concatenated
     before the last 3x3 conv so thin strokes stay sharp.
@@ -41,8 +41,12 @@ def unet_documents(width: int = 12) -> keras.Model:
     bottom = _conv(layers.MaxPooling2D(2)(e2), 4 * width, 2)  # 1/8
     d2 = _conv(layers.Concatenate()([_up(bottom, 2 * width), e2]), 2 * width, 2)  # 1/4
     d1 = _conv(layers.Concatenate()([_up(d2, width), e1]), width)  # 1/2
-    d0 = _conv(layers.Concatenate()([_up(d1, width // 2), inputs]), width // 2)  # 1/1
-    outputs = layers.Conv2D(1, 1, activation="sigmoid")(d0)
+    up = layers.Conv2DTranspose(width // 2, 2, strides=2, padding="same")(d1)  # 1/1, linear
+    d0 = _conv(layers.Concatenate()([up, inputs]), width // 2)
+    # Residual output: the scan plus a learned correction. A sigmoid output here saturated at white
+    # within a few dozen steps and never recovered; core.clean clips the result to [0, 1].
+    correction = layers.Conv2D(1, 1)(layers.Concatenate()([d0, up]))
+    outputs = layers.Add()([inputs, correction])
     return keras.Model(inputs, outputs, name="unet_documents")
 
 

@@ -1,0 +1,79 @@
+"""Whole-page document cleaning on this machine: seconds and peak memory per page size, time vs pixels.
+
+Run: python bench/documents.py [--threads 2] [--repeats 3]. Each size runs in a fresh process (so its
+peak RSS is its own) limited to ``--threads`` CPU threads; prints a Markdown table and the fitted
+seconds per megapixel. Target: A4 at 300 dpi (2480 x 3508) under 5 s on 2 cores, under ~2 GB.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = {  # name -> (height, width)
+    "Kaggle page 540x420": (420, 540),
+    "A4 150 dpi 1240x1754": (1754, 1240),
+    "A4 200 dpi 1654x2339": (2339, 1654),
+    "A4 300 dpi 2480x3508": (3508, 2480),
+}
+
+CHILD = """
+import json, resource, statistics, sys, time
+import numpy as np
+import tensorflow as tf
+threads = int(sys.argv[3])
+tf.config.threading.set_intra_op_parallelism_threads(threads)
+tf.config.threading.set_inter_op_parallelism_threads(1)
+from core.clean import clean_array
+from core.inference import load_model
+h, w, repeats = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[4])
+model = load_model("documents")
+page = np.random.default_rng(0).random((h, w), dtype=np.float32)
+clean_array(model, page[:256, :256])  # warm-up: first-call overheads are not per page
+times = []
+for _ in range(repeats):
+    t = time.perf_counter()
+    clean_array(model, page)
+    times.append(time.perf_counter() - t)
+print(json.dumps({"seconds": statistics.median(times),
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def measure(h: int, w: int, threads: int, repeats: int) -> dict:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run([sys.executable, "-c", CHILD, str(h), str(w), str(threads), str(repeats)], cwd=ROOT,
+                         env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    rows = []
+    print(f"threads {args.threads}, {os.cpu_count()} CPUs, load average at start {load:.1f}\n")
+    print("| page | megapixels | seconds | s / MP | peak RSS (MB) |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, (h, w) in SIZES.items():
+        r = measure(h, w, args.threads, args.repeats)
+        mp = h * w / 1e6
+        rows.append((mp, r["seconds"]))
+        print(f"| {name} | {mp:.2f} | {r['seconds']:.2f} | {r['seconds'] / mp:.2f} | {r['peak_rss_mb']:.0f} |",
+              flush=True)
+    # Least-squares line through the sizes: fixed overhead + seconds per megapixel.
+    n = len(rows)
+    mx, my = sum(m for m, _ in rows) / n, sum(s for _, s in rows) / n
+    slope = sum((m - mx) * (s - my) for m, s in rows) / sum((m - mx) ** 2 for m, _ in rows)
+    print(f"\ntime ≈ {my - slope * mx:.2f} s + {slope:.2f} s per megapixel "
+          f"(load average at end {os.getloadavg()[0]:.1f})")
+
+
+if __name__ == "__main__":
+    main()

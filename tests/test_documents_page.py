@@ -1,0 +1,62 @@
+"""Streamlit AppTest of the Clean documents page: uploads (PNG, a PDF made here, a broken file) and samples."""
+import io
+import zipfile
+
+import numpy as np
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from core.documents import pairs as P
+from tests.conftest import ROOT
+
+PAGE = str(ROOT / "pages" / "clean_documents.py")
+
+
+def png(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_good_png_pdf_and_broken_file_in_one_upload():
+    noisy = P.held_out_pairs(1)[0].noisy[:240, :200]
+    pdf = io.BytesIO()
+    Image.fromarray(noisy).save(pdf, "PDF", save_all=True, append_images=[Image.fromarray(noisy[::-1])], resolution=72)
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    assert not at.exception
+    at.file_uploader[0].set_value([("scan.png", png(noisy), "image/png"),
+                                   ("letter.pdf", pdf.getvalue(), "application/pdf"),
+                                   ("broken.jpg", b"\xff\xd8\xff\xe0 truncated", "image/jpeg")])
+    at.select_slider[0].set_value(72)
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1 and "`broken.jpg`" in at.error[0].value
+    assert at.selectbox[0].options == ["scan.png", "letter.pdf page 1/2", "letter.pdf page 2/2"]
+    assert len(at.image) == 4  # before/after and the zoomed crops
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Download all 3 page(s) as ZIP", "Download all as one PDF", "Download scan.png"]
+    at.selectbox[0].set_value("letter.pdf page 2/2").run()
+    assert not at.exception
+    assert at.get("download_button")[2].label == "Download letter-page002.png"
+
+
+def test_sample_pages_need_no_upload_and_are_the_same_each_visit():
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    at.radio[0].set_value("Try sample pages").run()
+    assert not at.exception and not at.error
+    assert len(at.selectbox[0].options) == 3
+    first = P.sample_pages(1)[0]
+    assert np.array_equal(first.noisy, P.sample_pages(1)[0].noisy)
+
+
+def test_clean_all_outputs_are_valid_zip_pdf_and_png():
+    from core.clean import output_name, pdf_bytes, zip_bytes
+
+    pages = [Image.fromarray(np.full((30, 20), 200, np.uint8)) for _ in range(2)]
+    archive = zipfile.ZipFile(io.BytesIO(zip_bytes([("a.png", b"1"), ("b.png", b"2")])))
+    assert archive.namelist() == ["a.png", "b.png"]
+    import pypdfium2
+
+    assert len(pypdfium2.PdfDocument(pdf_bytes(pages))) == 2
+    assert output_name("scan.tif page 2/3", 1, 3) == "scan-page002.png"
+    assert output_name("photo.jpeg", 0, 1) == "photo.png"
