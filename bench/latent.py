@@ -1,8 +1,9 @@
 """Latent explorer latency: server-side decode of one point, and pointer move -> painted image in Chromium.
 
 Run: python bench/latent.py [--repeats 500] [--moves 120]. Prints a Markdown table (milliseconds).
-Server: the shipped decoder on one point, called directly — the NumPy path the page uses, the Keras
-model called directly, one traced tf.function, and ``predict`` for contrast. End to end: the app on a
+Server: the shipped decoder on one point, called directly — the NumPy path the page uses, one traced
+tf.function, the Keras model called directly, and ``predict`` for contrast; back to back, and "as in
+the app": a pause and Streamlit's post-run ``keras.backend.clear_session()`` before each call. End to end: the app on a
 free localhost port, headless Debian Chromium holding the mouse button down on the point and moving
 it ``--moves`` times; for each move the pad records the time from the pointermove event to the frame
 after the new item is drawn (``window.latentPad.latencies``, in the browser's clock), and this script
@@ -31,26 +32,44 @@ def percentiles(ms: list[float]) -> tuple[float, float]:
     return float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
 
 
-def time_calls(fn, points: np.ndarray) -> list[float]:
-    """Milliseconds of ``fn(z)`` per point, after two warm-up calls."""
+def time_calls(fn, points: np.ndarray, between=None) -> list[float]:
+    """Milliseconds of ``fn(z)`` per point after two warm-up calls; ``between()`` runs before each call."""
     fn(points[:1])
     fn(points[1:2])
     out = []
     for z in points:
+        if between:
+            between()
         t = time.perf_counter()
         fn(z[None])
         out.append((time.perf_counter() - t) * 1000)
     return out
 
 
-def server_latency(repeats: int) -> dict[str, list[float]]:
+def streamlit_between_runs(pause_s: float):
+    """What happens between two drag steps in the app: idle time, then Streamlit's post-run
+    ``keras.backend.clear_session()`` (it clears TensorFlow's kernel caches; its gc is left out here)."""
+    import keras
+
+    def between() -> None:
+        time.sleep(pause_s)
+        keras.backend.clear_session(free_memory=False)
+
+    return between
+
+
+def server_latency(repeats: int, pause_s: float) -> dict[str, list[float]]:
     decoder = load_model(VAE_DECODER)
     fast = LatentDecoder(decoder)
     points = np.random.default_rng(0).normal(0, 2, (repeats, 2)).astype(np.float32)
+    app_like = streamlit_between_runs(pause_s)
     return {
-        f"server decode, page path ({fast.backend})": time_calls(fast, points),
-        "server decode, decoder(z, training=False)": time_calls(lambda z: decoder(z, training=False).numpy(), points),
-        "server decode, traced tf.function": time_calls(fast.keras, points),
+        f"server decode, page path ({fast.backend}), as in the app": time_calls(fast, points, app_like),
+        "server decode, traced tf.function, as in the app": time_calls(fast.keras, points, app_like),
+        f"server decode, page path ({fast.backend}), back to back": time_calls(fast, points),
+        "server decode, traced tf.function, back to back": time_calls(fast.keras, points),
+        "server decode, decoder(z, training=False), back to back": time_calls(
+            lambda z: decoder(z, training=False).numpy(), points),
         "server decode, model.predict (contrast)": time_calls(lambda z: decoder.predict(z, verbose=0),
                                                               points[: max(repeats // 10, 20)]),
     }
@@ -93,9 +112,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=500, help="single-point decodes per server variant")
     parser.add_argument("--moves", type=int, default=120, help="pointer moves in the browser (>= 100)")
+    parser.add_argument("--pause-ms", type=float, default=30.0, help="idle time between app-like server decodes")
     parser.add_argument("--skip-browser", action="store_true")
     args = parser.parse_args()
-    rows = server_latency(args.repeats)
+    rows = server_latency(args.repeats, args.pause_ms / 1000)
     if not args.skip_browser:
         rows |= end_to_end(args.moves)
     print("| measurement | p50 ms | p95 ms | n |")

@@ -119,7 +119,7 @@ def manifold(decoder: LatentDecoder) -> None:
         st.error(f"Cannot draw the grid: {e}. Reset the scatter's view (double-click it).")
         return
     grid = mosaic(grid_rows(images, n), gap=0)
-    scale = max(1, 840 // grid.shape[1])
+    scale = max(1, 720 // grid.shape[1])
     picture = enlarge(grid, scale)
     st.image(picture, width=picture.width)
     st.download_button("⬇️ Download the grid (PNG)", png_bytes(picture), on_click="ignore",
@@ -160,7 +160,8 @@ def interpolation(decoder: LatentDecoder, embedding) -> None:
         return
     steps = st.slider("Steps", 3, 16, 10)
     strip = decoder(interpolate(embedding.z_mean[a], embedding.z_mean[b], steps))
-    picture = enlarge(mosaic([strip], gap=2), 4)
+    row = mosaic([strip], gap=2)
+    picture = enlarge(row, max(1, min(6, 720 // row.shape[1])))
     st.image(picture, width=picture.width,
              caption=f"{CLASS_NAMES[embedding.labels[a]]} #{a} → {CLASS_NAMES[embedding.labels[b]]} #{b} "
                      "(test-set indices), decoded from μ")
