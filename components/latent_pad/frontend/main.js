@@ -84,7 +84,8 @@ function buildPlot(args) {
     height: args.height - 10, margin: { l: 45, r: 10, t: 50, b: 40 }, hovermode: "closest",
     xaxis: { title: { text: "z₁" }, zeroline: false }, yaxis: { title: { text: "z₂" }, zeroline: false },
     legend: { itemsizing: "constant", orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
-    paper_bgcolor: "rgba(0,0,0,0)", uirevision: "keep",
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", uirevision: "keep",
+    font: { color: getComputedStyle(document.body).color },
   };
   const config = { displaylogo: false, scrollZoom: true, responsive: true,
                    modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"] };
@@ -235,6 +236,11 @@ function onRender(args) {
 window.addEventListener("message", (ev) => {
   if (!ev.data || ev.data.type !== "streamlit:render") return;
   try {
+    const theme = ev.data.theme;
+    if (theme && theme.textColor) {  // follow Streamlit's light / dark theme
+      document.body.style.color = theme.textColor;
+      if (theme.font) document.body.style.fontFamily = theme.font;
+    }
     onRender(ev.data.args);
     document.getElementById("error").textContent = "";
   } catch (e) {
