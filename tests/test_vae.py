@@ -84,12 +84,12 @@ def test_shipped_models_meet_the_contract():
     assert card["test_neg_elbo_nats"]["neg_elbo"] < card["seed_baseline_test_neg_elbo_nats"]["neg_elbo"]
 
 
-def test_shipped_embedding_is_the_encoders_means_of_the_test_set():
+def test_shipped_embedding_is_the_encoders_means_of_the_test_set(fashion):
     embedding = load_embedding(VAE_EMBEDDING_PATH)
     encoder = load_model(VAE_ENCODER)
     assert embedding.encoder_sha256 == sha256(card_path(VAE_ENCODER).with_suffix(".keras"))
     assert read_card(card_path(VAE_ENCODER))["embedding"]["sha256"] == sha256(VAE_EMBEDDING_PATH)
-    data = load_fashion_mnist()
+    data = fashion
     assert len(embedding.z_mean) == len(data.y_test) == 10000
     np.testing.assert_array_equal(embedding.labels, data.y_test)
     picks = np.random.default_rng(0).choice(10000, 300, replace=False)
@@ -97,10 +97,11 @@ def test_shipped_embedding_is_the_encoders_means_of_the_test_set():
                                atol=1e-4)
 
 
-def test_training_smoke_run_writes_loadable_models_cards_and_embedding(tmp_path):
+def test_training_smoke_run_writes_loadable_models_cards_and_embedding(tmp_path, tiny_fashion_dir_large):
     from core.training.vae import train
 
-    card = train(epochs=2, limit=384, out=tmp_path, batch_size=64, verbose=0)
+    # 400 train images of discs (360 train, 40 validation) and 100 test images; no real data needed.
+    card = train(epochs=2, out=tmp_path, batch_size=32, data_dir=str(tiny_fashion_dir_large), verbose=0)
     losses = card["training"]["val_neg_elbo_per_epoch"]
     assert len(losses) == 2 and losses[1] < losses[0] < 784 * math.log(2.0)
     for name in (VAE_ENCODER, VAE_DECODER):
@@ -108,10 +109,11 @@ def test_training_smoke_run_writes_loadable_models_cards_and_embedding(tmp_path)
         assert read_card(path.with_suffix(".json"))["sha256"] == sha256(path)
         load_model(name, path)  # verifies the checksum and loads with safe_mode on
     embedding = load_embedding(tmp_path / VAE_EMBEDDING_PATH.name)
-    assert embedding.z_mean.shape == (384, 2) and embedding.encoder_sha256 == card["sha256"]
+    assert embedding.z_mean.shape == (100, 2) and embedding.encoder_sha256 == card["sha256"]
+    assert card["data"]["train_images"] == 360 and card["data"]["validation_images"] == 40
     encoder, decoder = load_model(VAE_ENCODER, tmp_path / "vae_encoder.keras"), load_model(
         VAE_DECODER, tmp_path / "vae_decoder.keras")
-    x = to_float(load_fashion_mnist().x_test[:200])
+    x = to_float(load_fashion_mnist(tiny_fashion_dir_large).x_test)
     terms = negative_elbo_terms(encoder, decoder, x, samples=2)
     assert terms["neg_elbo"] == pytest.approx(terms["reconstruction"] + terms["kl"], abs=2e-3)
     assert 0 < terms["kl"] and terms["reconstruction"] < 784 * math.log(2.0)
