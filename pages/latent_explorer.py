@@ -31,7 +31,7 @@ def load_explorer(decoder_path: str, embedding_path: str, encoder_card: str):
     }
     stale = read_card(encoder_card).get("sha256") not in (None, embedding.encoder_sha256)
     # Streamlit runs a full gc.collect after every run, fragment runs included (runner.postScriptGC, and
-    # keras.backend.clear_session()): with TensorFlow loaded that takes 0.3–0.8 s, far longer than a drag
+    # keras.backend.clear_session()): with TensorFlow loaded that took 0.6–0.9 s here, far longer than a drag
     # step. Moving the long-lived objects (modules, models) to the permanent generation makes it ~1 ms.
     gc.collect()
     gc.freeze()
@@ -48,7 +48,7 @@ def clamp(v: float) -> float:
     return round(float(np.clip(v, -Z_LIMIT, Z_LIMIT)), 3)
 
 
-def take_pad_message() -> None:
+def take_pad_message(n_items: int) -> None:
     """Apply the pad's latest message (drag, click, zoom) to the z inputs, before they are drawn."""
     message = st.session_state.get("latent_pad")
     if not isinstance(message, dict) or message.get("seq") == st.session_state.latent_seq:
@@ -65,8 +65,9 @@ def take_pad_message() -> None:
     view = message.get("view")
     if isinstance(view, list) and len(view) == 4 and all(isinstance(v, (int, float)) for v in view):
         st.session_state.latent_view = tuple(float(v) for v in view)
-    if isinstance(message.get("picked"), int):
-        st.session_state.latent_picked = message["picked"]
+    picked = message.get("picked")
+    if isinstance(picked, int) and not isinstance(picked, bool) and 0 <= picked < n_items:
+        st.session_state.latent_picked = picked
 
 
 def random_point() -> None:
@@ -75,9 +76,9 @@ def random_point() -> None:
 
 
 @st.fragment
-def explorer(decoder: LatentDecoder, payload: dict) -> None:
+def explorer(decoder: LatentDecoder, payload: dict, n_items: int) -> None:
     """The pad and its mirrors; reruns alone on every drag message, so a round trip stays short."""
-    take_pad_message()
+    take_pad_message(n_items)
     z = (st.session_state.latent_z1, st.session_state.latent_z2)
     if z != st.session_state.latent_pad_point:  # typed or sampled: move the pad's point
         st.session_state.latent_version += 1
@@ -187,6 +188,6 @@ if stale:
                "wrong places. Retrain with `python -m core.train vae` to make both together.")
 
 state_defaults()
-explorer(decoder, payload)
+explorer(decoder, payload, len(embedding.labels))
 manifold(decoder)
 interpolation(decoder, embedding)

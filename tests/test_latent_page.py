@@ -87,6 +87,15 @@ def test_random_sample_moves_the_point(app):
                                                            app.session_state["latent_z2"]]
 
 
+def test_malformed_pad_messages_are_ignored_with_a_warning(app):
+    app.session_state["latent_pad"] = {"x": None, "y": 1.0, "seq": 9}
+    app.run()
+    assert not app.exception and "does not understand" in app.warning[0].value
+    app.session_state["latent_pad"] = {"x": 1.0, "y": 1.0, "seq": 10, "picked": 10**6}
+    app.run()
+    assert not app.exception and app.session_state["latent_picked"] is None
+
+
 def test_clicked_item_feeds_the_interpolation(app):
     embedding = load_embedding(config.VAE_EMBEDDING_PATH)
     item = int(embedding.class_indices(3)[17])  # the 18th dress
