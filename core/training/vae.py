@@ -5,7 +5,6 @@ import argparse
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from core.card import sha256, update_card
 from core.config import VAE_DECODER, VAE_EMBEDDING_PATH, VAE_ENCODER, weight_path
