@@ -35,7 +35,7 @@ def cer(recognised: str, reference: str) -> float:
 
 
 def ocr(page: np.ndarray) -> str:
-    """Tesseract's text for a uint8 (H, W) page (one uniform block of text)."""
+    """Tesseract's text for a uint8 (H, W) page (automatic layout: --psm 6 misreads ruled tables)."""
     import pytesseract
 
-    return pytesseract.image_to_string(Image.fromarray(page), config="--psm 6")
+    return pytesseract.image_to_string(Image.fromarray(page), config="--psm 3")
