@@ -12,6 +12,9 @@ st.write(
 )
 
 st.page_link("pages/denoise.py", label="**Denoise** — noise a clothing item and restore it", icon="✨")
+st.page_link("pages/clean_documents.py", label="**Clean documents** — upload scans, download clean pages", icon="🧾")
+st.page_link("pages/latent_explorer.py", label="**Latent explorer** — drag through a VAE's latent space and "
+             "watch new clothing appear", icon="🧭")
 
 card = read_card(card_path("denoiser"))
 metrics = card.get("test_metrics", {}).get("s&p 0.1")
