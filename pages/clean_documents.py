@@ -69,9 +69,9 @@ def downloads(results: list[Result]) -> None:
     pngs = [(r.name, png_bytes(r.after)) for r in results]
     c1, c2 = st.columns(2)
     c1.download_button(f"Download all {len(results)} page(s) as ZIP", zip_bytes(pngs), file_name="cleaned-pages.zip",
-                       mime="application/zip", width="stretch")
+                       mime="application/zip", width="stretch", output_format="PNG")
     c2.download_button("Download all as one PDF", pdf_bytes([r.after for r in results]),
-                       file_name="cleaned-pages.pdf", mime="application/pdf", width="stretch")
+                       file_name="cleaned-pages.pdf", mime="application/pdf", width="stretch", output_format="PNG")
 
 
 @st.fragment
@@ -80,8 +80,8 @@ def viewer(results: list[Result]) -> None:
     i = st.selectbox("Page", range(len(results)), format_func=lambda k: results[k].label) if len(results) > 1 else 0
     r = results[i]
     left, right = st.columns(2)
-    left.image(r.before, caption=f"{r.label}: as uploaded (grayscale)", width="stretch")
-    right.image(r.after, caption="cleaned", width="stretch")
+    left.image(r.before, caption=f"{r.label}: as uploaded (grayscale)", width="stretch", output_format="PNG")
+    right.image(r.after, caption="cleaned", width="stretch", output_format="PNG")
     w, h = r.before.size
     c1, c2, c3 = st.columns(3)
     zoom = c1.select_slider("Zoom", [1, 2, 3, 4], value=2, key=f"zoom{i}")
@@ -92,8 +92,8 @@ def viewer(results: list[Result]) -> None:
     box = (x0, y0, x0 + cw, y0 + ch)
     big = lambda im: im.crop(box).resize((cw * zoom, ch * zoom), Image.Resampling.NEAREST)  # noqa: E731
     z1, z2 = st.columns(2)
-    z1.image(big(r.before), caption=f"before, {zoom}× crop", width="stretch")
-    z2.image(big(r.after), caption=f"after, {zoom}× crop", width="stretch")
+    z1.image(big(r.before), caption=f"before, {zoom}× crop", width="stretch", output_format="PNG")
+    z2.image(big(r.after), caption=f"after, {zoom}× crop", width="stretch", output_format="PNG")
     st.download_button(f"Download {r.name}", png_bytes(r.after), file_name=r.name, mime="image/png")
 
 

@@ -69,8 +69,8 @@ def pick_upload() -> tuple[np.ndarray | None, str]:
         return None, ""
     item = to_fashion_item(page.image)
     c1, c2 = st.columns(2)
-    c1.image(page.image, caption=f"{name} as uploaded (grayscale)", width=220)
-    c2.image(enlarge(item, 8), caption="as a 28×28 Fashion-MNIST item (light on dark)", width=220)
+    c1.image(page.image, caption=f"{name} as uploaded (grayscale)", width=220, output_format="PNG")
+    c2.image(enlarge(item, 8), caption="as a 28×28 Fashion-MNIST item (light on dark)", width=220, output_format="PNG")
     if page.note:
         st.info(page.note)
     return item[..., None], name
@@ -90,7 +90,7 @@ def show_single(item: np.ndarray, title: str, kind: str, amount: float, seed: in
     result = compare(item, kind, amount, seed, model)
     panels = {"clean": result.clean[0], **{k: v[0] for k, v in result.images.items()}}
     for col, (label, image) in zip(st.columns(len(panels)), panels.items()):
-        col.image(enlarge(image, 8), caption=label, width="stretch")
+        col.image(enlarge(image, 8), caption=label, width="stretch", output_format="PNG")
         if label == "clean":
             col.caption(title)
         else:
@@ -110,7 +110,7 @@ def show_grid(images: np.ndarray, labels: np.ndarray, kind: str, amount: float, 
     result = compare(images[picked], kind, amount, seed, model)
     rows = {"clean": result.clean, **result.images}
     grid = mosaic(list(rows.values()))
-    st.image(enlarge(grid, 4), caption="Rows, top to bottom: " + ", ".join(rows), width="stretch")
+    st.image(enlarge(grid, 4), caption="Rows, top to bottom: " + ", ".join(rows), width="stretch", output_format="PNG")
     st.dataframe(
         {"method": list(result.psnr), "mean PSNR (dB)": [round(float(v.mean()), 2) for v in result.psnr.values()],
          "mean SSIM": [round(float(v.mean()), 3) for v in result.ssim.values()]},

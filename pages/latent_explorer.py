@@ -122,7 +122,7 @@ def manifold(decoder: LatentDecoder) -> None:
     grid = mosaic(grid_rows(images, n), gap=0)
     scale = max(1, 720 // grid.shape[1])
     picture = enlarge(grid, scale)
-    st.image(picture, width=picture.width)
+    st.image(picture, width=picture.width, output_format="PNG")
     st.download_button("⬇️ Download the grid (PNG)", png_bytes(picture), on_click="ignore",
                        file_name=f"vae_manifold_{n}x{n}.png", mime="image/png")
 
@@ -163,7 +163,7 @@ def interpolation(decoder: LatentDecoder, embedding) -> None:
     strip = decoder(interpolate(embedding.z_mean[a], embedding.z_mean[b], steps))
     row = mosaic([strip], gap=2)
     picture = enlarge(row, max(1, min(6, 720 // row.shape[1])))
-    st.image(picture, width=picture.width,
+    st.image(picture, width=picture.width, output_format="PNG",
              caption=f"{CLASS_NAMES[embedding.labels[a]]} #{a} → {CLASS_NAMES[embedding.labels[b]]} #{b} "
                      "(test-set indices), decoded from μ")
     st.download_button("⬇️ Download the strip (PNG)", png_bytes(picture), on_click="ignore",

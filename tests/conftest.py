@@ -10,6 +10,7 @@ import pytest
 from core.data import DataUnavailable, load_fashion_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.browser"]  # app_url, browser and page fixtures, one of each per session
 
 
 def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> None:

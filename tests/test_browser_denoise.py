@@ -6,14 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser import app_url, browser, page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
-
-
-def painted_images(pg) -> int:
-    """How many <img> elements have finished loading with real pixels."""
-    return pg.evaluate("[...document.images].filter(i => i.complete && i.naturalWidth > 0).length")
 
 
 def psnr_values(pg) -> list[str]:
@@ -23,7 +17,10 @@ def psnr_values(pg) -> list[str]:
 def test_denoise_page_as_a_person_uses_it(page, app_url, tmp_path):
     page.goto(f"{app_url}/denoise")
     page.locator('[data-testid="stMetricValue"]').nth(3).wait_for(timeout=90_000)
-    assert painted_images(page) >= 4  # clean, noisy, median, autoencoder
+    # clean, noisy, median, autoencoder: painted as PNG (JPEG would blur the crisp pixels)
+    page.wait_for_function("[...document.images].filter(i => i.complete && i.naturalWidth > 0).length >= 4",
+                           timeout=60_000)
+    assert all(src.endswith(".png") for src in page.evaluate("[...document.images].map(i => i.src)"))
     before = psnr_values(page)
 
     slider = page.get_by_role("slider").first

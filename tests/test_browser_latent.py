@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.browser import app_url, browser, page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
