@@ -69,9 +69,9 @@ def downloads(results: list[Result]) -> None:
     pngs = [(r.name, png_bytes(r.after)) for r in results]
     c1, c2 = st.columns(2)
     c1.download_button(f"Download all {len(results)} page(s) as ZIP", zip_bytes(pngs), file_name="cleaned-pages.zip",
-                       mime="application/zip", width="stretch", output_format="PNG")
+                       mime="application/zip", width="stretch")
     c2.download_button("Download all as one PDF", pdf_bytes([r.after for r in results]),
-                       file_name="cleaned-pages.pdf", mime="application/pdf", width="stretch", output_format="PNG")
+                       file_name="cleaned-pages.pdf", mime="application/pdf", width="stretch")
 
 
 @st.fragment
@@ -80,8 +80,8 @@ def viewer(results: list[Result]) -> None:
     i = st.selectbox("Page", range(len(results)), format_func=lambda k: results[k].label) if len(results) > 1 else 0
     r = results[i]
     left, right = st.columns(2)
-    left.image(r.before, caption=f"{r.label}: as uploaded (grayscale)", width="stretch", output_format="PNG")
-    right.image(r.after, caption="cleaned", width="stretch", output_format="PNG")
+    left.image(r.before, caption=f"{r.label}: as uploaded (grayscale)", width="stretch")
+    right.image(r.after, caption="cleaned", width="stretch")
     w, h = r.before.size
     c1, c2, c3 = st.columns(3)
     zoom = c1.select_slider("Zoom", [1, 2, 3, 4], value=2, key=f"zoom{i}")

@@ -70,7 +70,8 @@ def pick_upload() -> tuple[np.ndarray | None, str]:
     item = to_fashion_item(page.image)
     c1, c2 = st.columns(2)
     c1.image(page.image, caption=f"{name} as uploaded (grayscale)", width=220, output_format="PNG")
-    c2.image(enlarge(item, 8), caption="as a 28×28 Fashion-MNIST item (light on dark)", width=220, output_format="PNG")
+    c2.image(enlarge(item, 8), caption="as a 28×28 Fashion-MNIST item (light on dark)", width=220,
+             output_format="PNG")
     if page.note:
         st.info(page.note)
     return item[..., None], name
@@ -110,7 +111,8 @@ def show_grid(images: np.ndarray, labels: np.ndarray, kind: str, amount: float, 
     result = compare(images[picked], kind, amount, seed, model)
     rows = {"clean": result.clean, **result.images}
     grid = mosaic(list(rows.values()))
-    st.image(enlarge(grid, 4), caption="Rows, top to bottom: " + ", ".join(rows), width="stretch", output_format="PNG")
+    st.image(enlarge(grid, 4), caption="Rows, top to bottom: " + ", ".join(rows), width="stretch",
+             output_format="PNG")
     st.dataframe(
         {"method": list(result.psnr), "mean PSNR (dB)": [round(float(v.mean()), 2) for v in result.psnr.values()],
          "mean SSIM": [round(float(v.mean()), 3) for v in result.ssim.values()]},

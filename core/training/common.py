@@ -5,8 +5,21 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from core.card import environment, sha256, write_card
+
+
+VALIDATION_SIZE = 6000  # Fashion-MNIST training images held out for early stopping
+
+
+def train_validation_split(x: np.ndarray, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The last 6,000 images (a tenth of a small folder) for validation; ``limit`` cuts both for smoke runs."""
+    n_val = min(VALIDATION_SIZE, len(x) // 10)
+    x_train, x_val = x[:-n_val], x[-n_val:]
+    if limit:
+        x_train, x_val = x_train[:limit], x_val[: max(limit // 5, 32)]
+    return x_train, x_val
 
 
 class Stopwatch:

@@ -12,9 +12,7 @@ from core.data import load_fashion_mnist, to_float
 from core.metrics import psnr
 from core.models.denoiser import ARCHITECTURES
 from core.noise import add_noise, random_mixture
-from core.training.common import Stopwatch, epochs_run, save_with_card
-
-VALIDATION_SIZE = 6000
+from core.training.common import Stopwatch, epochs_run, save_with_card, train_validation_split
 
 
 class NoisyPairs(keras.utils.PyDataset):
@@ -50,11 +48,7 @@ def train(
     """Train one denoiser, save it with its card, and return the card."""
     keras.utils.set_random_seed(seed)
     data = load_fashion_mnist(data_dir)
-    x = to_float(data.x_train)
-    n_val = min(VALIDATION_SIZE, len(x) // 10)
-    x_train, x_val = x[:-n_val], x[-n_val:]
-    if limit:
-        x_train, x_val = x_train[:limit], x_val[: max(limit // 5, 32)]
+    x_train, x_val = train_validation_split(to_float(data.x_train), limit)
     # A fixed noisy validation set, mixed like training, so early stopping compares like with like.
     val_noisy = random_mixture(x_val, np.random.default_rng(seed + 1), chunk=32)
 

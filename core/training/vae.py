@@ -11,9 +11,7 @@ from core.config import VAE_DECODER, VAE_EMBEDDING_PATH, VAE_ENCODER, weight_pat
 from core.data import load_fashion_mnist, to_float
 from core.latent import save_embedding
 from core.models.vae import build_vae
-from core.training.common import Stopwatch, epochs_run, save_with_card
-
-VALIDATION_SIZE = 6000
+from core.training.common import Stopwatch, epochs_run, save_with_card, train_validation_split
 
 
 def model_names(architecture: str) -> tuple[str, str]:
@@ -36,13 +34,8 @@ def train(
     """Train one VAE, save encoder and decoder with cards (and the embedding when shipped); return the encoder card."""
     keras.utils.set_random_seed(seed)
     data = load_fashion_mnist(data_dir)
-    x = to_float(data.x_train)
-    n_val = min(VALIDATION_SIZE, len(x) // 10)  # small folders (tests) keep 90 % for training
-    x_train, x_val = x[:-n_val], x[-n_val:]
-    x_test, y_test = to_float(data.x_test), data.y_test
-    if limit:
-        x_train, x_val = x_train[:limit], x_val[: max(limit // 5, 32)]
-        x_test, y_test = x_test[:limit], y_test[:limit]
+    x_train, x_val = train_validation_split(to_float(data.x_train), limit)
+    x_test, y_test = to_float(data.x_test)[:limit], data.y_test[:limit]
 
     vae = build_vae(architecture, seed=seed)
     # XLA on CPU measured 2x slower than TensorFlow's own kernels for these convolutions.
