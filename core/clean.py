@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+import threading
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -48,8 +49,14 @@ def _spans(n: int, tile: int, margin: int, blend: int) -> list[tuple[int, int, n
     return spans
 
 
+# One tile at a time per process: on 2 cores concurrent tiles add no speed, only each one's
+# activations (hundreds of MB), so many app sessions at once would multiply peak memory.
+_TILE_SLOT = threading.Lock()
+
+
 def _run(model, x: np.ndarray) -> np.ndarray:
-    return np.asarray(model(x[None, :, :, None], training=False))[0, :, :, 0]
+    with _TILE_SLOT:
+        return np.asarray(model(x[None, :, :, None], training=False))[0, :, :, 0]
 
 
 def clean_array(model, page: np.ndarray, tile: int = TILE, margin: int = MARGIN, blend: int = BLEND,

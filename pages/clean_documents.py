@@ -11,7 +11,7 @@ from core.imageio import InputError, read_upload
 from core.inference import WeightsError, load_model
 from core.render import png_bytes
 
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "tif", "tiff", "pdf"]
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "tif", "tiff", "pdf", "gif", "bmp", "webp"]
 PDF_DPIS = [72, 100, 150, 200, 300]
 
 
