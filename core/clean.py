@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import io
 import sys
-import threading
 import zipfile
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -49,14 +49,18 @@ def _spans(n: int, tile: int, margin: int, blend: int) -> list[tuple[int, int, n
     return spans
 
 
-# One tile at a time per process: on 2 cores concurrent tiles add no speed, only each one's
-# activations (hundreds of MB), so many app sessions at once would multiply peak memory.
-_TILE_SLOT = threading.Lock()
+# Every tile runs on this one thread. On 2 cores concurrent tiles add no speed, and each app
+# session's thread would keep a tile's activations (~200 MB) in its own malloc arena, so peak
+# memory would grow with the number of people cleaning at once.
+_TILE_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="document-tiles")
+
+
+def _forward(model, x: np.ndarray) -> np.ndarray:
+    return np.asarray(model(x[None, :, :, None], training=False))[0, :, :, 0]
 
 
 def _run(model, x: np.ndarray) -> np.ndarray:
-    with _TILE_SLOT:
-        return np.asarray(model(x[None, :, :, None], training=False))[0, :, :, 0]
+    return _TILE_WORKER.submit(_forward, model, x).result()
 
 
 def clean_array(model, page: np.ndarray, tile: int = TILE, margin: int = MARGIN, blend: int = BLEND,
