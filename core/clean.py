@@ -9,7 +9,6 @@ one-shot inference and shows no seams while memory stays bounded (one tile's act
 from __future__ import annotations
 
 import argparse
-import ctypes
 import io
 import sys
 import zipfile
@@ -49,16 +48,6 @@ def _spans(n: int, tile: int, margin: int, blend: int) -> list[tuple[int, int, n
         spans.append((int(t[0]), int(t[-1]) + 1, w))
     return spans
 
-
-def _cap_malloc_arenas(arenas: int = 2) -> None:
-    """Limit glibc to a few malloc arenas, so freed tile buffers are reused instead of piling up per thread."""
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to cap
-        pass
-
-
-_cap_malloc_arenas()
 
 # Every tile runs on this one thread. On 2 cores concurrent tiles add no speed, and each app
 # session's thread would keep a tile's activations (~200 MB) in its own malloc arena, so peak
