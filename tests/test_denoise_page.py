@@ -25,8 +25,8 @@ def metric_values(at: AppTest) -> list[str]:
 def test_page_renders_clean_noisy_and_restored_items(page, fashion):
     captions = [c.value for c in page.caption]
     assert any("T-shirt/top #0" in c for c in captions)
-    # PSNR + SSIM for noisy, median and (when shipped) the autoencoder.
-    assert len(page.metric) in (4, 6)
+    # PSNR + SSIM for noisy, median and the shipped autoencoder.
+    assert len(page.metric) == 6
     assert any(b.label.startswith("Download side by side") for b in page.get("download_button"))
 
 
