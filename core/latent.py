@@ -115,42 +115,88 @@ def _conv_transpose_same(weights, stride: int):
     return apply
 
 
+@dataclass(frozen=True)
+class Step:
+    """One layer of a decoder plan: ``op`` is dense, conv_same, conv_transpose_same or reshape."""
+
+    op: str
+    weights: tuple[np.ndarray, ...] = ()
+    activation: str = "linear"
+    stride: int = 1
+    shape: tuple[int, ...] = ()
+
+
+def decoder_plan(model: keras.Model) -> list[Step] | None:
+    """The decoder's layers as plain steps (float32 weights), or None when it holds a layer not covered here.
+
+    The one walk over the layers that both the NumPy forward pass and the browser's decoder follow."""
+    steps = []
+    for layer in model.layers:
+        kind, config = type(layer).__name__, layer.get_config()
+        weights = tuple(np.asarray(w, np.float32) for w in layer.get_weights())
+        if kind == "InputLayer":
+            continue
+        if kind == "Reshape":
+            steps.append(Step("reshape", shape=tuple(config["target_shape"])))
+            continue
+        if not config.get("use_bias", True) or config.get("activation") not in _ACTIVATIONS:
+            return None
+        same = config.get("padding") == "same" and tuple(config.get("dilation_rate", (1, 1))) == (1, 1)
+        if kind == "Dense":
+            steps.append(Step("dense", weights, config["activation"]))
+        elif kind == "Conv2D" and same and tuple(config["strides"]) == (1, 1):
+            steps.append(Step("conv_same", weights, config["activation"]))
+        elif kind == "Conv2DTranspose" and same and config["strides"][0] == config["strides"][1]:
+            steps.append(Step("conv_transpose_same", weights, config["activation"], stride=config["strides"][0]))
+        else:
+            return None
+    return steps
+
+
 def numpy_forward(model: keras.Model):
     """The decoder's forward pass in NumPy (same weights, same maths), run in the calling thread.
 
     Returns None when the model holds a layer this does not cover; tests check it equals the Keras model."""
-    steps = []
-    for layer in model.layers:
-        kind, config = type(layer).__name__, layer.get_config()
-        weights = [np.asarray(w, np.float32) for w in layer.get_weights()]
-        if kind == "InputLayer":
+    plan = decoder_plan(model)
+    if plan is None:
+        return None
+    ops = []
+    for step in plan:
+        if step.op == "reshape":
+            ops.append(lambda x, shape=step.shape: x.reshape((len(x),) + shape))
             continue
-        if kind == "Reshape":
-            shape = tuple(config["target_shape"])
-            steps.append(lambda x, shape=shape: x.reshape((len(x),) + shape))
-            continue
-        if kind == "Dense":
-            op = _dense(weights)
-        elif kind == "Conv2D" and config["padding"] == "same" and tuple(config["strides"]) == (1, 1) \
-                and tuple(config["dilation_rate"]) == (1, 1):
-            op = _conv_same(weights)
-        elif kind == "Conv2DTranspose" and config["padding"] == "same" and config["strides"][0] == config["strides"][1] \
-                and tuple(config["dilation_rate"]) == (1, 1):
-            op = _conv_transpose_same(weights, config["strides"][0])
-        else:
-            return None
-        if not config.get("use_bias", True) or config.get("activation") not in _ACTIVATIONS:
-            return None
-        activation = _ACTIVATIONS[config["activation"]]
-        steps.append(lambda x, op=op, activation=activation: activation(op(x)))
+        op = {"dense": _dense, "conv_same": _conv_same,
+              "conv_transpose_same": lambda w, s=step.stride: _conv_transpose_same(w, s)}[step.op](step.weights)
+        activation = _ACTIVATIONS[step.activation]
+        ops.append(lambda x, op=op, activation=activation: activation(op(x)))
 
     def forward(z: np.ndarray) -> np.ndarray:
         x = z
-        for step in steps:
-            x = step(x)
+        for op in ops:
+            x = op(x)
         return x
 
     return forward
+
+
+def browser_decoder(model: keras.Model) -> tuple[dict, bytes] | None:
+    """The decoder for a JavaScript forward pass: a JSON-able spec and its weights as little-endian float32.
+
+    Each spec layer names its op, activation, stride/shape and the [offset, shape] of its kernel and bias
+    (in floats) in the blob. None when ``decoder_plan`` does not cover the model."""
+    plan = decoder_plan(model)
+    if plan is None:
+        return None
+    layers, blobs, offset = [], [], 0
+    for step in plan:
+        spec = {"op": step.op, "activation": step.activation, "stride": step.stride, "shape": list(step.shape),
+                "weights": []}
+        for w in step.weights:
+            spec["weights"].append({"offset": offset, "shape": list(w.shape)})
+            blobs.append(np.ascontiguousarray(w, dtype="<f4").tobytes())
+            offset += w.size
+        layers.append(spec)
+    return {"format": "latent-pad-decoder/1", "latent_dim": LATENT_DIM, "layers": layers}, b"".join(blobs)
 
 
 class LatentDecoder:

@@ -5,12 +5,12 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from components.latent_pad import b64, latent_pad
+from components.latent_pad import b64, install_decoder, latent_pad
 from core import config
 from core.card import read_card
 from core.config import CLASS_NAMES
 from core.inference import WeightsError, load_model
-from core.latent import LatentDecoder, LatentError, grid_points, grid_rows, interpolate, load_embedding, prior_samples
+from core.latent import LatentDecoder, LatentError, browser_decoder, grid_points, grid_rows, interpolate, load_embedding, prior_samples
 from core.render import enlarge, mosaic, png_bytes, to_uint8
 
 Z_LIMIT = 8.0  # number inputs accept |z| up to this; the prior puts 99.99 % of its mass within ±4
@@ -20,14 +20,17 @@ SCALE = 10  # on-screen and PNG enlargement of one 28×28 item
 
 @st.cache_resource(show_spinner="Loading the VAE decoder and the embedding…")
 def load_explorer(decoder_path: str, embedding_path: str, encoder_card: str):
-    """The fast decoder, the test-set embedding and its frontend payload, and whether the two disagree."""
+    """The fast decoder, the test-set embedding and the pad's payload (embedding, browser decoder), and
+    whether the two disagree."""
     decoder = LatentDecoder(load_model(config.VAE_DECODER, decoder_path))
     embedding = load_embedding(embedding_path)
     decoder.one(0.0, 0.0)  # warm up now, not on the first drag
+    for_browser = browser_decoder(decoder.model)
     payload = {
         "points": b64(embedding.z_mean.astype(np.float32)),
         "labels": b64(embedding.labels.astype(np.uint8)),
         "data_key": hashlib.sha256(embedding.z_mean.tobytes()).hexdigest()[:16],
+        "decoder": install_decoder(*for_browser) if for_browser else "",
     }
     stale = read_card(encoder_card).get("sha256") not in (None, embedding.encoder_sha256)
     # Streamlit runs a full gc.collect after every run, fragment runs included (runner.postScriptGC, and
@@ -83,16 +86,18 @@ def explorer(decoder: LatentDecoder, payload: dict, n_items: int) -> None:
     if z != st.session_state.latent_pad_point:  # typed or sampled: move the pad's point
         st.session_state.latent_version += 1
         st.session_state.latent_pad_point = z
-    try:
-        image = decoder.one(*z)
-    except LatentError as e:
-        st.error(f"Could not decode z = {z}: {e}")
-        return
     message = st.session_state.get("latent_pad")
     if isinstance(message, dict) and message.get("has_data") == payload["data_key"]:
         payload = {**payload, "points": "", "labels": ""}
+    # A pad that decodes in the browser has painted this point already; others get the server's decode.
+    browser_decodes = isinstance(message, dict) and message.get("decodes") == "browser" and payload["decoder"]
+    try:
+        image = "" if browser_decodes else b64(to_uint8(decoder.one(*z)))
+    except LatentError as e:
+        st.error(f"Could not decode z = {z}: {e}")
+        return
     latent_pad(**payload, class_names=CLASS_NAMES, point=z, point_version=st.session_state.latent_version,
-               image=b64(to_uint8(image)), image_seq=st.session_state.latent_seq, key="latent_pad")
+               image=image, image_seq=st.session_state.latent_seq, key="latent_pad")
 
     c1, c2, c3, c4 = st.columns([2, 2, 3, 3], vertical_alignment="bottom")
     c1.number_input("z₁", -Z_LIMIT, Z_LIMIT, step=0.05, format="%.3f", key="latent_z1",
@@ -101,7 +106,7 @@ def explorer(decoder: LatentDecoder, payload: dict, n_items: int) -> None:
                     help="Vertical latent coordinate; mirrors the dragged point")
     c3.button("🎲 Random sample from the prior", on_click=random_point, help="z drawn from N(0, I)")
     # Deferred: the PNG is made only when clicked, not on every drag step.
-    c4.download_button("⬇️ Download this item (PNG)", lambda: png_bytes(enlarge(image, SCALE)), on_click="ignore",
+    c4.download_button("⬇️ Download this item (PNG)", lambda: png_bytes(enlarge(decoder.one(*z), SCALE)), on_click="ignore",
                        file_name=f"vae_item_z1_{z[0]:+.3f}_z2_{z[1]:+.3f}.png", mime="image/png")
 
 

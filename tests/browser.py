@@ -57,6 +57,23 @@ def serve_app(port: int | None = None, timeout: float = 120) -> Iterator[tuple[s
             proc.kill()
 
 
+def open_latent_pad(page, app_url: str, decodes: str | None = None, timeout_ms: int = 120_000):
+    """Open the latent explorer; return the pad's (frame, marker) once its plot and first item are painted.
+
+    ``decodes="server"`` blocks the browser decoder's weights first (the pad's fallback); ``"browser"``
+    also waits until the pad decodes by itself."""
+    if decodes == "server":
+        page.route("**/decoder-*", lambda route: route.abort())
+    page.goto(f"{app_url}/latent_explorer")
+    marker = page.frame_locator('iframe[title*="latent_pad"]').locator("#marker")
+    marker.wait_for(state="visible", timeout=timeout_ms)
+    frame = next(f for f in page.frames if "latent_pad" in f.url)
+    frame.wait_for_function("window.latentPad && window.latentPad.painted >= 1", timeout=timeout_ms)
+    if decodes == "browser":
+        frame.wait_for_function("window.latentPad.decodes === 'browser'", timeout=timeout_ms)
+    return frame, marker
+
+
 def launch(playwright):
     """Debian's Chromium, headless, with no background network traffic."""
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):

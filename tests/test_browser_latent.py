@@ -1,8 +1,13 @@
 """The latent explorer in a real Chromium: drag the point and see new items painted while the button is down."""
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pytest
+
+from tests.browser import open_latent_pad
+from tests.conftest import ROOT
 
 
 pytestmark = pytest.mark.browser
@@ -17,27 +22,59 @@ READ_CANVAS = """() => {
 }"""
 
 
-def open_pad(page, app_url):
-    """Open the explorer; return the pad's frame once its plot and first decoded item are painted."""
-    page.goto(f"{app_url}/latent_explorer")
-    marker = page.frame_locator(PAD).locator("#marker")
-    marker.wait_for(state="visible", timeout=120_000)
-    frame = next(f for f in page.frames if "latent_pad" in f.url)
-    frame.wait_for_function("window.latentPad && window.latentPad.painted >= 1", timeout=60_000)
-    return frame, marker
-
-
 def painted(frame) -> np.ndarray:
     return np.array(frame.evaluate(READ_CANVAS), np.uint8).reshape(28, 28)
 
 
-def test_dragging_the_point_redecodes_while_the_mouse_button_is_down(page, app_url):
+DECODER_JS = ROOT / "components" / "latent_pad" / "frontend" / "decoder.js"
+RUN_DECODER = """([spec, weights, points]) => {
+  const raw = atob(weights), bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  const decoder = new BrowserDecoder(spec, bytes.buffer);
+  return points.map((z) => Array.from(decoder.decode(z)));
+}"""
+
+
+@pytest.mark.parametrize("architecture", ["conv", "seed"])
+def test_the_browser_decoder_equals_the_keras_decoder(page, architecture):
+    """decoder.js in Chromium, on a decoder with random weights and biases, against Keras on 64 points."""
+    from core.latent import browser_decoder
+    from core.models.vae import build_vae
+
+    decoder = build_vae(architecture, seed=0).decoder
+    rng = np.random.default_rng(1)
+    for layer in decoder.layers:
+        if layer.weights:
+            layer.set_weights([w + rng.normal(0, 0.05, w.shape) for w in layer.get_weights()])
+    spec, weights = browser_decoder(decoder)
+    z = np.round(np.random.default_rng(0).normal(0, 2, (64, 2)), 3).astype(np.float32)
+    page.goto("about:blank")
+    page.add_script_tag(path=str(DECODER_JS))
+    got = np.array(page.evaluate(RUN_DECODER, [spec, base64.b64encode(weights).decode(), z.tolist()]))
+    want = np.asarray(decoder(z, training=False)).reshape(len(z), -1)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_the_pad_decodes_the_shipped_decoder_in_the_browser(page, app_url):
+    from core.config import VAE_DECODER
+    from core.inference import load_model
+
+    frame, _ = open_latent_pad(page, app_url, decodes="browser")
+    z = np.round(np.random.default_rng(2).normal(0, 2, (32, 2)), 3).astype(np.float32)
+    got = np.array(frame.evaluate("points => points.map((z) => window.latentPad.decode(z))", z.tolist()))
+    want = np.asarray(load_model(VAE_DECODER)(z, training=False)).reshape(len(z), -1)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+@pytest.mark.parametrize("decodes", ["browser", "server"])
+def test_dragging_the_point_redecodes_while_the_mouse_button_is_down(page, app_url, decodes):
+    """Both ways of painting: the browser's decoder, and the server's images when its weights cannot load."""
     from core.config import VAE_DECODER
     from core.inference import load_model
     from core.latent import LatentDecoder
     from core.render import to_uint8
 
-    frame, marker = open_pad(page, app_url)
+    frame, marker = open_latent_pad(page, app_url, decodes=decodes)
     box = marker.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
@@ -62,10 +99,11 @@ def test_dragging_the_point_redecodes_while_the_mouse_button_is_down(page, app_u
     assert z[0] > 0.05 and z[1] > 0.05  # dragged right and up
     decoder = LatentDecoder(load_model(VAE_DECODER))
     np.testing.assert_allclose(painted(frame), to_uint8(decoder.one(*z)), atol=1)
+    assert frame.evaluate("window.latentPad.decodes") == decodes
 
 
 def test_number_input_moves_the_point_and_repaints(page, app_url):
-    frame, marker = open_pad(page, app_url)
+    frame, marker = open_latent_pad(page, app_url)
     before, left = painted(frame), marker.bounding_box()["x"]
     count = frame.evaluate("window.latentPad.painted")
     field = page.locator('input[aria-label="z₁"]')

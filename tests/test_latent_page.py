@@ -79,6 +79,27 @@ def test_a_pad_message_updates_the_number_inputs_and_answers_with_its_sequence_n
     assert pad_args(app.run())["points"] != ""
 
 
+def test_the_pad_gets_the_shipped_decoder_and_no_server_image_once_it_decodes_by_itself(app, decoder):
+    from components.latent_pad import FRONTEND
+    from core.latent import browser_decoder
+
+    args = pad_args(app)
+    spec, weights = browser_decoder(decoder.model)
+    assert args["decoder"].startswith("decoder-")
+    assert (FRONTEND / f"{args['decoder']}.bin").read_bytes() == weights
+    assert json.loads((FRONTEND / f"{args['decoder']}.json").read_text()) == spec
+    # The pad says it decodes in the browser: the page still mirrors the point but sends no image.
+    app.session_state["latent_pad"] = {"x": -0.4, "y": 2.1, "seq": 7, "has_data": args["data_key"],
+                                       "decodes": "browser"}
+    args = pad_args(app.run())
+    assert args["image"] == "" and args["image_seq"] == 7
+    assert app.number_input(key="latent_z1").value == -0.4 and app.number_input(key="latent_z2").value == 2.1
+    # A pad whose browser decoder did not load keeps getting the server's image.
+    app.session_state["latent_pad"] = {"x": -0.4, "y": 2.0, "seq": 8, "has_data": args["data_key"],
+                                       "decodes": "server"}
+    np.testing.assert_array_equal(pad_image(pad_args(app.run())), to_uint8(decoder.one(-0.4, 2.0)))
+
+
 def test_random_sample_moves_the_point(app):
     before = pad_args(app)["point"]
     next(b for b in app.button if "Random sample" in b.label).click().run()

@@ -13,8 +13,8 @@ from core.config import VAE_DECODER, VAE_EMBEDDING_PATH, VAE_ENCODER, card_path
 from core.data import load_fashion_mnist, to_float
 from core.evaluation.vae import negative_elbo_terms
 from core.inference import load_model
-from core.latent import (LatentDecoder, LatentError, encode_means, grid_points, grid_rows, interpolate,
-                         load_embedding)
+from core.latent import (LatentDecoder, LatentError, browser_decoder, encode_means, grid_points, grid_rows,
+                         interpolate, load_embedding)
 from core.models.vae import Sampling, build_vae, kl_divergence, negative_elbo, reconstruction_loss
 
 
@@ -157,6 +157,23 @@ def test_latent_decoder_falls_back_to_keras_for_layers_numpy_does_not_cover():
     assert fast.backend == "tf.function"
     z = np.array([[0.5, -0.5]], np.float32)
     np.testing.assert_allclose(fast(z), np.asarray(model(z))[..., 0], atol=1e-6)
+
+
+def test_browser_decoder_export_holds_every_weight_at_its_offset():
+    decoder = build_vae("conv", seed=0).decoder
+    spec, blob = browser_decoder(decoder)
+    floats = np.frombuffer(blob, "<f4")
+    exported = [floats[t["offset"]: t["offset"] + int(np.prod(t["shape"]))].reshape(t["shape"])
+                for layer in spec["layers"] for t in layer["weights"]]
+    expected = [w for layer in decoder.layers for w in layer.get_weights()]
+    assert len(exported) == len(expected) and sum(w.size for w in expected) == floats.size
+    for got, want in zip(exported, expected):
+        np.testing.assert_array_equal(got, want)
+    assert [layer["op"] for layer in spec["layers"]] == ["dense", "dense", "reshape", "conv_transpose_same",
+                                                         "conv_transpose_same", "conv_same"]
+    assert spec["layers"][-1]["activation"] == "sigmoid" and spec["layers"][3]["stride"] == 2
+    # A layer or activation the browser cannot run: no export (the pad then shows the server's images).
+    assert browser_decoder(keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="gelu")])) is None
 
 
 def test_embedding_errors_name_the_file_and_the_fix(tmp_path):

@@ -20,11 +20,14 @@ const state = {
   z: [0, 0], pointVersion: null, dragging: false,
   seq: 0, inflight: null, pending: null, frameQueued: false,
   view: null, picked: null, lastImage: null, height: null,
+  decoder: null, decoderName: null,
 };
-// Read by the browser test and the benchmark: paint count and pointer-move-to-paint latencies (ms).
+// Read by the browser test and the benchmark: paint count, pointer-move-to-paint latencies (ms), server
+// round trips (ms, pointer move to the server's reply: when the z inputs mirror the point), who decodes.
 window.latentPad = {
-  painted: 0, paintedSeq: -1, latencies: [], sent: 0, replied: 0,
+  painted: 0, paintedSeq: -1, latencies: [], roundTrips: [], sent: 0, replied: 0, decodes: "server",
   get busy() { return Boolean(state.pending || state.inflight); },
+  decode(z) { return Array.from(state.decoder.decode(z)); },
 };
 
 function bytes(b64) {
@@ -99,9 +102,10 @@ function buildPlot(args) {
     gd.on("plotly_click", (ev) => {
       const p = ev.points && ev.points[0];
       if (!p || state.dragging) return;
-      state.z = [p.x, p.y];
+      state.z = [round3(p.x), round3(p.y)];
       state.picked = p.customdata;
       placeMarker();
+      paintLocal(performance.now());
       queueSend(performance.now());
     });
     state.view = currentView();
@@ -118,8 +122,38 @@ function showCaption() {
   document.getElementById("caption").textContent = text;
 }
 
-function paint(b64) {
-  const px = bytes(b64);
+// Probabilities -> grey levels exactly as core.render.to_uint8 rounds them.
+function toUint8(probabilities) {
+  const out = new Uint8Array(probabilities.length);
+  for (let i = 0; i < out.length; i++) out[i] = Math.floor(Math.min(Math.max(probabilities[i], 0), 1) * 255 + 0.5);
+  return out;
+}
+
+// Decode the point in the browser and paint it now; the latency counts from the input event to the next frame.
+function paintLocal(eventTime) {
+  if (!state.decoder) return false;
+  paint(toUint8(state.decoder.decode(state.z)));
+  window.latentPad.painted += 1;
+  if (eventTime !== undefined) {
+    requestAnimationFrame(() => window.latentPad.latencies.push(performance.now() - eventTime));
+  }
+  return true;
+}
+
+function loadDecoder(name) {
+  state.decoderName = name;
+  if (!name || typeof BrowserDecoder === "undefined") return;
+  BrowserDecoder.load(name).then((decoder) => {
+    if (state.decoderName !== name) return;
+    state.decoder = decoder;
+    window.latentPad.decodes = "browser";
+    paintLocal();
+  }).catch((e) => {  // the server's images keep the pad working
+    console.warn("latent pad: decoding on the server, the browser decoder did not load:", e);
+  });
+}
+
+function paint(px) {  // px: 784 grey levels 0..255, row-major
   const ctx = small.getContext("2d");
   const img = ctx.createImageData(IMAGE_SIZE, IMAGE_SIZE);
   for (let i = 0; i < px.length; i++) {
@@ -154,7 +188,7 @@ function flush() {
   state.inflight = { seq: state.seq, sent: performance.now(), t: p.t };
   window.latentPad.sent += 1;
   Streamlit.setValue({ x: round3(p.z[0]), y: round3(p.z[1]), seq: state.seq, view: state.view, picked: state.picked,
-                      has_data: state.dataKey });
+                      has_data: state.dataKey, decodes: window.latentPad.decodes });
 }
 
 function pointerToLatent(ev) {
@@ -162,7 +196,8 @@ function pointerToLatent(ev) {
   const r = plotbox.getBoundingClientRect();
   const px = Math.min(Math.max(ev.clientX - r.left, a.size.l), a.size.l + a.size.w);
   const py = Math.min(Math.max(ev.clientY - r.top, a.size.t), a.size.t + a.size.h);
-  return [a.xa.p2l(px - a.size.l), a.ya.p2l(py - a.size.t)];
+  // Rounded to what the z inputs show, so browser and server decode the very same point.
+  return [round3(a.xa.p2l(px - a.size.l)), round3(a.ya.p2l(py - a.size.t))];
 }
 
 marker.addEventListener("pointerdown", (ev) => {
@@ -178,6 +213,7 @@ marker.addEventListener("pointermove", (ev) => {
   state.picked = null;
   placeMarker();
   showCaption();
+  paintLocal(ev.timeStamp);
   queueSend(ev.timeStamp);
 });
 function endDrag() {
@@ -193,10 +229,11 @@ marker.addEventListener("keydown", (ev) => {
   if (!a || !steps[ev.key]) return;
   ev.preventDefault();
   const step = (ev.shiftKey ? 0.1 : 0.02) * Math.abs(a.xa.range[1] - a.xa.range[0]);
-  state.z = [state.z[0] + steps[ev.key][0] * step, state.z[1] + steps[ev.key][1] * step];
+  state.z = [round3(state.z[0] + steps[ev.key][0] * step), round3(state.z[1] + steps[ev.key][1] * step)];
   state.picked = null;
   placeMarker();
   showCaption();
+  paintLocal(ev.timeStamp);
   queueSend(ev.timeStamp);
 });
 
@@ -211,24 +248,31 @@ function onRender(args) {
     }
   }
   if (state.height !== args.height) { state.height = args.height; Streamlit.setHeight(args.height); }
+  if (args.decoder !== state.decoderName) loadDecoder(args.decoder);
   if (args.point_version !== state.pointVersion) {
     state.pointVersion = args.point_version;
-    if (!state.dragging) { state.z = args.point.slice(); ready.then(placeMarker); }
+    if (!state.dragging) { state.z = args.point.slice(); ready.then(placeMarker); paintLocal(); }
   }
   if (state.seq < args.image_seq) state.seq = args.image_seq;  // a remounted pad continues the numbering
-  if (args.image !== state.lastImage) {
+  if (args.image && args.image !== state.lastImage) {
     state.lastImage = args.image;
-    paint(args.image);
-    window.latentPad.painted += 1;
-    window.latentPad.paintedSeq = args.image_seq;
+    if (!state.decoder) {  // a browser decoder has painted this point already
+      paint(bytes(args.image));
+      window.latentPad.painted += 1;
+      window.latentPad.paintedSeq = args.image_seq;
+    }
   }
   ready.then(showCaption);
   const inflight = state.inflight;
   if (inflight && args.image_seq >= inflight.seq) {
     state.inflight = null;
     window.latentPad.replied += 1;
-    // Painted on the next frame: that is when the user can see it.
-    requestAnimationFrame(() => window.latentPad.latencies.push(performance.now() - inflight.t));
+    // Painted (or, with a browser decoder, the z inputs updated) on the next frame: when the user sees it.
+    requestAnimationFrame(() => {
+      const ms = performance.now() - inflight.t;
+      window.latentPad.roundTrips.push(ms);
+      if (!state.decoder && args.image) window.latentPad.latencies.push(ms);
+    });
     if (state.pending && !state.frameQueued) { state.frameQueued = true; requestAnimationFrame(flush); }
   }
 }
