@@ -53,13 +53,25 @@ def add_noise(images: np.ndarray, kind: str, amount: float, seed: int | np.rando
     return noisy.astype(np.float32)
 
 
-def random_mixture(images: np.ndarray, rng: np.random.Generator, chunk: int = 64) -> np.ndarray:
-    """Noise each chunk of ``images`` with a random kind and amount (training data: every slider setting)."""
+def random_mixture(
+    images: np.ndarray,
+    rng: np.random.Generator,
+    chunk: int = 64,
+    weights: dict[str, float] | None = None,
+    skew: float = 1.0,
+) -> np.ndarray:
+    """Noise each chunk of ``images`` with a random kind and amount (training data: every slider setting).
+
+    Kinds are drawn with ``weights`` (uniform by default); amounts are 0.02 + (high − 0.02)·u^skew, u
+    uniform, so ``skew`` > 1 favours the small amounts users pick most.
+    """
+    weights = weights or {kind: 1.0 for kind in NOISE_KINDS}
+    kinds = list(weights)
+    p = np.array([weights[k] for k in kinds], dtype=np.float64)
+    p /= p.sum()
     out = np.empty(images.shape, dtype=np.float32)
-    kinds = list(NOISE_KINDS)
     for start in range(0, len(images), chunk):
-        kind = kinds[rng.integers(len(kinds))]
-        spec = NOISE_KINDS[kind]
-        amount = float(rng.uniform(0.02, spec.high))
+        kind = kinds[rng.choice(len(kinds), p=p)]
+        amount = 0.02 + (NOISE_KINDS[kind].high - 0.02) * float(rng.uniform()) ** skew
         out[start : start + chunk] = add_noise(images[start : start + chunk], kind, amount, rng)
     return out

@@ -8,7 +8,7 @@ import core
 from core.config import IMAGE_SHAPE
 from core.inference import WeightsError, load_model, model_exists
 from core.metrics import median_baseline, psnr
-from core.models.denoiser import ARCHITECTURES
+from core.models.denoiser import ARCHITECTURES, SaturatedPixels, psnr_loss
 from core.noise import add_noise
 from core.training.denoiser import train
 
@@ -19,6 +19,22 @@ def test_architectures_map_images_to_images(name):
     y = np.asarray(model(np.random.rand(3, *IMAGE_SHAPE).astype("float32")))
     assert y.shape == (3, *IMAGE_SHAPE)
     assert y.min() >= 0.0 and y.max() <= 1.0
+
+
+def test_psnr_loss_is_minus_the_psnr_of_each_image():
+    clean = np.zeros((2, *IMAGE_SHAPE), "float32")
+    noisy = clean.copy()
+    noisy[0] += 0.1  # MSE 0.01 -> 20 dB
+    noisy[1, :14] += 0.5  # half the pixels off by 0.5: MSE 0.125 -> 9.03 dB
+    loss = np.asarray(psnr_loss(clean, noisy))
+    np.testing.assert_allclose(loss, [10 * np.log10(0.01 + 1e-5), 10 * np.log10(0.125 + 1e-5)], rtol=1e-5)
+    np.testing.assert_allclose(-loss, psnr(clean, noisy), atol=0.01)
+
+
+def test_saturated_pixels_marks_exact_black_and_white():
+    x = np.array([0.0, 0.3, 1.0, 0.999], "float32").reshape(1, 2, 2, 1)
+    out = np.asarray(SaturatedPixels()(x))
+    np.testing.assert_allclose(out[0].reshape(4, 3), [[0, 1, 0], [0.3, 0, 0], [1, 0, 1], [0.999, 0, 0]])
 
 
 def test_training_smoke_run_writes_a_loadable_model_and_card(tmp_path, tiny_fashion_dir_large):
@@ -66,3 +82,28 @@ def test_shipped_model_beats_the_median_filter_on_real_items(shipped, fashion, k
     model_db = psnr(clean, np.asarray(shipped(noisy))).mean()
     median_db = psnr(clean, median_baseline(noisy)).mean()
     assert model_db > median_db + 1.0, (model_db, median_db)
+
+
+def test_evaluate_scores_every_setting_and_method(shipped, fashion):
+    from core.evaluation.denoiser import SETTINGS, evaluate, quality_bar
+
+    results = evaluate(limit=64)
+    assert list(results) == [f"{kind} {amount:g}" for kind, amount in SETTINGS]
+    for row in results.values():
+        assert {"noisy input", "median 3×3", "shipped U-Net"} <= set(row)
+        assert all(np.isfinite(m["psnr_db"]) and 0 < m["ssim"] <= 1 for m in row.values())
+    assert len(quality_bar(results)) >= 2
+
+
+def test_quality_bar_flags_each_failure():
+    from core.evaluation.denoiser import quality_bar
+
+    def row(median, seed, shipped):
+        return {"median 3×3": {"psnr_db": median}, "seed architecture": {"psnr_db": seed},
+                "shipped U-Net": {"psnr_db": shipped}}
+
+    good = {"s&p 0.1": row(20.0, 19.0, 28.5), "gaussian 0.1": row(20.0, 21.0, 25.0)}
+    assert all(line.startswith("PASS") for line in quality_bar(good))
+    bad = {"s&p 0.1": row(20.0, 19.0, 27.9), "gaussian 0.1": row(20.0, 25.5, 25.0)}
+    assert [line[:4] for line in quality_bar(bad)] == ["FAIL", "PASS", "FAIL"]
+    assert "gaussian 0.1" in quality_bar(bad)[2]

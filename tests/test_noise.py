@@ -46,3 +46,20 @@ def test_mixture_uses_several_kinds():
     noisy = random_mixture(np.repeat(GREY, 8, axis=0), np.random.default_rng(0), chunk=32)
     salt_pepper_chunks = [np.isin(noisy[i : i + 32], [0.0, 0.5, 1.0]).all() for i in range(0, len(noisy), 32)]
     assert 0 < sum(salt_pepper_chunks) < len(salt_pepper_chunks)
+
+
+def test_mixture_weights_choose_the_kinds():
+    # Weight only salt-and-pepper: every chunk holds 0.5 plus flipped pixels (0 or 1) and nothing else.
+    noisy = random_mixture(np.repeat(GREY, 4, axis=0), np.random.default_rng(0), chunk=16, weights={"s&p": 1.0})
+    assert np.isin(noisy, [0.0, 0.5, 1.0]).all()
+
+
+def test_mixture_skew_favours_small_amounts():
+    # Flipped fraction per chunk is the amount; u² puts the median amount at 0.02 + 0.48/4 = 0.14.
+    grey = np.repeat(GREY, 8, axis=0)
+    amounts = [
+        np.mean(random_mixture(grey, np.random.default_rng(s), chunk=512, weights={"s&p": 1.0}, skew=skew) != 0.5)
+        for skew in (1.0, 2.0) for s in range(40)
+    ]
+    flat, skewed = np.median(amounts[:40]), np.median(amounts[40:])
+    assert abs(flat - 0.26) < 0.06 and abs(skewed - 0.14) < 0.05, (flat, skewed)

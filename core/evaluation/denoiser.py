@@ -14,7 +14,9 @@ from core.noise import add_noise
 
 SETTINGS = (("s&p", 0.05), ("s&p", 0.10), ("s&p", 0.20), ("gaussian", 0.1), ("gaussian", 0.2),
             ("speckle", 0.2), ("poisson", 0.1))
-MODELS = {"seed architecture": "denoiser_seed", "shipped U-Net": "denoiser"}
+SHIPPED = "shipped U-Net"
+MODELS = {"seed architecture": "denoiser_seed", SHIPPED: "denoiser"}
+TARGET_SP10_DB = 28.0  # quality bar: mean PSNR of the shipped model at salt-and-pepper 10 %
 
 
 def evaluate(limit: int | None = None, seed: int = 1234, data_dir: str | None = None) -> dict:
@@ -43,6 +45,21 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def quality_bar(results: dict) -> list[str]:
+    """The quality bar's checks as "PASS …"/"FAIL …" lines: 28 dB at s&p 10 %, beat median and seed everywhere."""
+    if SHIPPED not in next(iter(results.values())):
+        return ["FAIL the shipped model is missing"]
+    sp10 = results["s&p 0.1"][SHIPPED]["psnr_db"]
+    lines = [f"{'PASS' if sp10 >= TARGET_SP10_DB else 'FAIL'} s&p 0.1: {sp10:.2f} dB (target ≥ {TARGET_SP10_DB:g} dB)"]
+    for rival in ("median 3×3", "seed architecture"):
+        margins = {s: row[SHIPPED]["psnr_db"] - row[rival]["psnr_db"] for s, row in results.items() if rival in row}
+        if margins:
+            worst = min(margins, key=margins.get)
+            lines.append(f"{'PASS' if margins[worst] > 0 else 'FAIL'} beats {rival} in every row "
+                         f"(smallest margin {margins[worst]:+.2f} dB, {worst})")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m core.evaluate denoiser", description=__doc__)
     parser.add_argument("--limit", type=int, help="evaluate on the first N test images only")
@@ -51,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     results = evaluate(args.limit)
     print(f"Mean per-image PSNR / SSIM on {args.limit or 10000} Fashion-MNIST test images\n")
     print(table(results))
+    print("\n" + "\n".join(quality_bar(results)))
     if not args.no_card and not args.limit:
         for label, name in MODELS.items():
             if model_exists(name):
