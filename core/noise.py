@@ -53,6 +53,9 @@ def add_noise(images: np.ndarray, kind: str, amount: float, seed: int | np.rando
     return noisy.astype(np.float32)
 
 
+MIXTURE_LOW = 0.02  # smallest amount random_mixture draws: below it the noise is barely visible
+
+
 def random_mixture(
     images: np.ndarray,
     rng: np.random.Generator,
@@ -62,7 +65,7 @@ def random_mixture(
 ) -> np.ndarray:
     """Noise each chunk of ``images`` with a random kind and amount (training data: every slider setting).
 
-    Kinds are drawn with ``weights`` (uniform by default); amounts are 0.02 + (high − 0.02)·u^skew, u
+    Kinds are drawn with ``weights`` (uniform by default); amounts are low + (high − low)·u^skew, u
     uniform, so ``skew`` > 1 favours the small amounts users pick most.
     """
     weights = weights or {kind: 1.0 for kind in NOISE_KINDS}
@@ -72,6 +75,6 @@ def random_mixture(
     out = np.empty(images.shape, dtype=np.float32)
     for start in range(0, len(images), chunk):
         kind = kinds[rng.choice(len(kinds), p=p)]
-        amount = 0.02 + (NOISE_KINDS[kind].high - 0.02) * float(rng.uniform()) ** skew
+        amount = MIXTURE_LOW + (NOISE_KINDS[kind].high - MIXTURE_LOW) * float(rng.uniform()) ** skew
         out[start : start + chunk] = add_noise(images[start : start + chunk], kind, amount, rng)
     return out

@@ -11,7 +11,7 @@ from core.config import weight_path
 from core.data import load_fashion_mnist, to_float
 from core.metrics import psnr
 from core.models.denoiser import ARCHITECTURES, psnr_loss
-from core.noise import add_noise, random_mixture
+from core.noise import MIXTURE_LOW, add_noise, random_mixture
 from core.training.common import Stopwatch, epochs_run, save_with_card, train_validation_split
 
 
@@ -111,7 +111,8 @@ def train(
                 "optimizer": "adam 1e-3, halved on plateau", "batch_size": batch_size,
                 "epochs_requested": epochs, "epochs_run": epochs_run(history),
                 "noise": f"fresh every epoch: per {NOISE_CHUNK} images a kind drawn with weights "
-                         f"{NOISE_WEIGHTS} and amount 0.02 + 0.48·u^{AMOUNT_SKEW:g}, u uniform in [0, 1]",
+                         f"{NOISE_WEIGHTS} and amount {MIXTURE_LOW:g} + (slider max − {MIXTURE_LOW:g})·u^{AMOUNT_SKEW:g}, "
+                         "u uniform in [0, 1]",
                 "early_stopping": "patience 2 on validation loss, best weights restored",
                 "seed": seed, "wall_time_s": wall,
                 "val_loss_per_epoch": [round(v, 4) for v in history.history["val_loss"]],
