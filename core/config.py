@@ -27,7 +27,18 @@ CLASS_NAMES = (
 LATENT_DIM = 2
 VAE_ENCODER, VAE_DECODER = "vae_encoder", "vae_decoder"
 VAE_EMBEDDING_PATH = WEIGHTS_DIR / "vae_embedding.npz"
+# The shipped decoder's layers and float32 weights for the browser (and the server's NumPy path), made
+# at training time next to the weights; checksums in the decoder's card under "browser_decoder".
+VAE_BROWSER_DECODER_DIR = WEIGHTS_DIR / "vae_decoder_browser"
 
+# The home page's examples, computed from the shipped weights by ``python -m core.examples``.
+EXAMPLES = "examples"
+EXAMPLES_PATH = WEIGHTS_DIR / f"{EXAMPLES}.npz"
+
+# The 10,000 Fashion-MNIST test items ship with the app (the official t10k IDX files, MIT licence), so
+# pages browse items on any machine; the card beside the folder (weights/fashion_mnist_test.json) holds their checksums.
+# Training reads the full set from the folders below (or Keras' download).
+FASHION_MNIST_TEST_DIR = WEIGHTS_DIR / "fashion_mnist_test"
 FASHION_MNIST_ENV = "FASHION_MNIST_DIR"
 FASHION_MNIST_DIRS = (
     SHARED_DATA_DIR / "fashion-mnist",

@@ -1,4 +1,5 @@
-"""Fashion-MNIST loading from the shared data folder, Debian's package, or Keras' download."""
+"""Fashion-MNIST: the test items shipped in weights/, and the full set (for training) from the shared data
+folder, $FASHION_MNIST_DIR, Debian's package or Keras' download."""
 from __future__ import annotations
 
 import gzip
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.config import FASHION_MNIST_DIRS, FASHION_MNIST_ENV
+from core.card import read_card, sha256
+from core.config import FASHION_MNIST_DIRS, FASHION_MNIST_ENV, FASHION_MNIST_TEST_DIR
 
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte",
@@ -97,6 +99,52 @@ def load_fashion_mnist(directory: str | Path | None = None, allow_download: bool
     raise DataUnavailable(
         "Fashion-MNIST could not be loaded from any source:\n  " + "\n  ".join(failures)
     )
+
+
+@dataclass(frozen=True)
+class TestItems:
+    """The Fashion-MNIST test items: uint8 images (N, 28, 28), int labels (N,), and where they came from."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    source: str
+
+
+def load_shipped_test_set(folder: Path | None = None) -> TestItems:
+    """The test items shipped with the app (``weights/fashion_mnist_test/``), each file checked against the
+    SHA-256 in the card beside the folder."""
+    folder = Path(folder or FASHION_MNIST_TEST_DIR)
+    card = folder.with_suffix(".json")
+    expected = read_card(card).get("files", {})
+    arrays = []
+    for stem in (IDX_FILES["x_test"], IDX_FILES["y_test"]):
+        path = folder / f"{stem}.gz"
+        if not path.is_file():
+            raise DataUnavailable(f"{path} is missing: restore it from the repository (git checkout -- {path.name})")
+        if expected.get(path.name, {}).get("sha256") != sha256(path):
+            raise DataUnavailable(f"{path} does not match its checksum in {card.name}: restore it from the repository")
+        arrays.append(read_idx(path))
+    images, labels = arrays
+    if len(images) != len(labels):
+        raise DataUnavailable(f"{folder}: {len(images)} images but {len(labels)} labels")
+    return TestItems(images, labels.astype(np.int64), str(folder))
+
+
+def load_test_set() -> TestItems:
+    """The test items: the shipped copy, else the first of ``candidate_dirs()`` holding the t10k files.
+
+    DataUnavailable names every place tried."""
+    try:
+        return load_shipped_test_set()
+    except (DataUnavailable, OSError, ValueError, EOFError) as e:
+        failures = [str(e)]
+    for d in candidate_dirs():
+        try:
+            images, labels = (read_idx(_find(d, IDX_FILES[k])) for k in ("x_test", "y_test"))
+            return TestItems(images, labels.astype(np.int64), str(d))
+        except (OSError, ValueError, EOFError) as e:
+            failures.append(f"{d}: {e}")
+    raise DataUnavailable("the Fashion-MNIST test items could not be read:\n  " + "\n  ".join(failures))
 
 
 def to_float(images: np.ndarray) -> np.ndarray:

@@ -6,17 +6,18 @@ from pathlib import Path
 import keras
 import numpy as np
 
-import core  # noqa: F401  (registers custom layers before any load)
-from core.card import read_card, sha256
+import core.models  # noqa: F401  (registers custom layers before any load)
+from core.card import WeightsError, read_card, sha256
 from core.config import card_path, weight_path
 
-
-class WeightsError(RuntimeError):
-    """A shipped model file is missing or does not match its model card."""
+__all__ = ["WeightsError", "load_model", "model_exists", "run_batched"]
 
 
 def load_model(name: str, path: str | Path | None = None, verify: bool = True) -> keras.Model:
-    """Load ``weights/<name>.keras`` with safe_mode on, checking its SHA-256 against the card."""
+    """Load ``weights/<name>.keras`` with safe_mode on, checking its SHA-256 against the card.
+
+    Every failure (missing, unreadable card, checksum, a layer safe_mode refuses, a damaged archive) is
+    a one-line WeightsError naming the file."""
     path = Path(path) if path else weight_path(name)
     if not path.is_file():
         raise WeightsError(f"model file {path} is missing: train it with `python -m core.train {name}`")
@@ -28,7 +29,12 @@ def load_model(name: str, path: str | Path | None = None, verify: bool = True) -
                 f"{path.name} does not match its model card ({path.with_suffix('.json').name}): "
                 f"expected SHA-256 {expected}, file has {actual}. Re-download or retrain the model."
             )
-    return keras.saving.load_model(path, safe_mode=True, compile=False)
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as e:  # Keras raises many types (ValueError for safe_mode, TypeError, zip errors, ...)
+        reason = " ".join(str(e).split())[:200]
+        raise WeightsError(f"{path.name} could not be loaded with safe_mode on ({type(e).__name__}: {reason}). "
+                           "Re-download or retrain the model.") from None
 
 
 def model_exists(name: str) -> bool:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import limits
 from core.config import CLASS_NAMES
-from core.data import DataUnavailable, load_fashion_mnist, to_float
+from core.data import DataUnavailable, load_test_set, to_float
 from core.denoising import compare
 from core.imageio import InputError, display_name, read_upload, to_fashion_item
 from core.inference import WeightsError, load_model
@@ -22,8 +22,8 @@ def denoiser():
 
 @st.cache_resource(show_spinner="Loading Fashion-MNIST test items…")
 def test_set() -> tuple[np.ndarray, np.ndarray]:
-    data = load_fashion_mnist(allow_download=False)
-    return to_float(data.x_test), data.y_test
+    data = load_test_set()
+    return to_float(data.images), data.labels
 
 
 def get_model():
@@ -36,9 +36,8 @@ def get_model():
 def get_test_set():
     try:
         return test_set(), None
-    except DataUnavailable:
-        return None, ("The Fashion-MNIST test set is not on this machine, so only uploads are available. "
-                      "Set FASHION_MNIST_DIR to a folder with the four IDX files to browse items.")
+    except DataUnavailable as e:
+        return None, f"Only uploads are available: {e}"
 
 
 def pick_test_item(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, str]:

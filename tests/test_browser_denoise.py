@@ -14,8 +14,7 @@ def psnr_values(pg) -> list[str]:
     return pg.locator('[data-testid="stMetricValue"]').all_inner_texts()
 
 
-def test_denoise_page_as_a_person_uses_it(page, app_url, tmp_path, fashion):
-    # ``fashion`` skips without the test set: the page then offers uploads only and paints no item first.
+def test_denoise_page_as_a_person_uses_it(page, app_url, tmp_path):
     page.goto(f"{app_url}/denoise")
     page.locator('[data-testid="stMetricValue"]').nth(3).wait_for(timeout=90_000)
     # clean, noisy, median, autoencoder: painted as PNG (JPEG would blur the crisp pixels)

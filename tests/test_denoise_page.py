@@ -22,7 +22,7 @@ def metric_values(at: AppTest) -> list[str]:
     return [m.value for m in at.metric]
 
 
-def test_page_renders_clean_noisy_and_restored_items(page, fashion):
+def test_page_renders_clean_noisy_and_restored_items(page):
     captions = [c.value for c in page.caption]
     assert any("T-shirt/top #0" in c for c in captions)
     # PSNR + SSIM for noisy, median and the shipped autoencoder.
@@ -30,7 +30,7 @@ def test_page_renders_clean_noisy_and_restored_items(page, fashion):
     assert any(b.label.startswith("Download side by side") for b in page.get("download_button"))
 
 
-def test_moving_the_amount_slider_changes_the_scores(page, fashion):
+def test_moving_the_amount_slider_changes_the_scores(page):
     before = metric_values(page)
     page.slider[0].set_value(0.4).run()
     assert not page.exception
@@ -39,7 +39,7 @@ def test_moving_the_amount_slider_changes_the_scores(page, fashion):
     assert float(after[0].split()[0]) < float(before[0].split()[0])  # more noise, lower PSNR
 
 
-def test_switching_noise_kind(page, fashion):
+def test_switching_noise_kind(page):
     page.selectbox[1].set_value("gaussian").run()
     assert not page.exception
     assert page.slider[0].label.startswith("Amount (σ)")
@@ -67,16 +67,17 @@ def test_an_uploaded_photo_is_converted_and_denoised(page):
     assert len(at.metric) >= 4  # noisy + median scores at least, so the item went through
 
 
-def test_without_the_dataset_the_page_offers_uploads(monkeypatch):
+def test_without_the_shipped_test_items_the_page_names_the_file_and_offers_uploads(monkeypatch, tmp_path):
     import streamlit as st
 
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+    monkeypatch.setattr("core.data.FASHION_MNIST_TEST_DIR", tmp_path / "fashion_mnist_test")
     monkeypatch.setattr("core.data.FASHION_MNIST_DIRS", ())
     st.cache_resource.clear()
     try:
         at = AppTest.from_file(PAGE, default_timeout=120).run()
         assert not at.exception
-        assert any("not on this machine" in i.value for i in at.info)
+        assert any("t10k-images-idx3-ubyte.gz is missing" in i.value for i in at.info)
         assert at.radio[0].options == ["Upload your own image"]
         assert len(at.get("file_uploader")) == 1
     finally:

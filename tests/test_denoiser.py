@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-import core
+import core.models  # noqa: F401  (registers the custom layers for safe_mode loading)
 from core.config import IMAGE_SHAPE
 from core.inference import WeightsError, load_model, model_exists
 from core.metrics import median_baseline, psnr

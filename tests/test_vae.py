@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-import core  # noqa: F401
+import core.models  # noqa: F401  (registers the custom layers for safe_mode loading)
 from core.card import read_card, sha256
 from core.config import VAE_DECODER, VAE_EMBEDDING_PATH, VAE_ENCODER, card_path
 from core.data import load_fashion_mnist, to_float
