@@ -12,6 +12,10 @@ from pathlib import Path
 LIBRARIES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "scikit-image", "pillow")
 
 
+class WeightsError(RuntimeError):
+    """A shipped model file or its card is missing, damaged or refused; the message names the file."""
+
+
 def sha256(path: str | Path) -> str:
     """Hex SHA-256 of a file."""
     h = hashlib.sha256()
@@ -41,9 +45,19 @@ def environment() -> dict:
 
 
 def read_card(path: str | Path) -> dict:
-    """The card as a dict; empty when it does not exist yet."""
+    """The card as a dict; empty when it does not exist yet; WeightsError when it is not a JSON object."""
     path = Path(path)
-    return json.loads(path.read_text()) if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        card = json.loads(path.read_bytes())
+    except (OSError, ValueError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise WeightsError(f"model card {path.name} cannot be read ({type(e).__name__}: {str(e)[:80]}); "
+                           "re-download or retrain the model") from None
+    if not isinstance(card, dict):
+        raise WeightsError(f"model card {path.name} holds a {type(card).__name__}, not a card; "
+                           "re-download or retrain the model")
+    return card
 
 
 def write_card(path: str | Path, card: dict) -> None:
