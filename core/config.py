@@ -30,6 +30,7 @@ VAE_EMBEDDING_PATH = WEIGHTS_DIR / "vae_embedding.npz"
 # The shipped decoder's layers and float32 weights for the browser (and the server's NumPy path), made
 # at training time next to the weights; checksums in the decoder's card under "browser_decoder".
 VAE_BROWSER_DECODER_DIR = WEIGHTS_DIR / "vae_decoder_browser"
+BROWSER_DECODER_STEM = "decoder"  # <dir>/decoder.json (layers) and <dir>/decoder.bin (weights)
 
 # The home page's examples, computed from the shipped weights by ``python -m core.examples``.
 EXAMPLES = "examples"

@@ -1,16 +1,22 @@
 """The VAE's latent space for the explorer: embedding file, fast decoding, prior samples, lines and grids.
 
-Pictures (uint8, enlargement, mosaics, PNG) are core.render's job."""
+Importing this module loads no TensorFlow: the shipped decoder also runs from its browser export (plain
+layers + float32 weights) through NumPy. Pictures (uint8, enlargement, mosaics, PNG) are core.render's job."""
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from core.config import CLASS_NAMES, LATENT_DIM
+from core.card import read_card
+from core.config import BROWSER_DECODER_STEM, CLASS_NAMES, LATENT_DIM, VAE_BROWSER_DECODER_DIR
+
+if TYPE_CHECKING:
+    import keras
 
 
 class LatentError(ValueError):
@@ -153,13 +159,10 @@ def decoder_plan(model: keras.Model) -> list[Step] | None:
     return steps
 
 
-def numpy_forward(model: keras.Model):
-    """The decoder's forward pass in NumPy (same weights, same maths), run in the calling thread.
+def numpy_forward(plan: list[Step]):
+    """A decoder plan's forward pass in NumPy (same weights, same maths), run in the calling thread.
 
-    Returns None when the model holds a layer this does not cover; tests check it equals the Keras model."""
-    plan = decoder_plan(model)
-    if plan is None:
-        return None
+    Tests check it equals the Keras model the plan came from."""
     ops = []
     for step in plan:
         if step.op == "reshape":
@@ -199,37 +202,124 @@ def browser_decoder(model: keras.Model) -> tuple[dict, bytes] | None:
     return {"format": "latent-pad-decoder/1", "latent_dim": LATENT_DIM, "layers": layers}, b"".join(blobs)
 
 
+def plan_from_browser(spec: dict, blob: bytes) -> list[Step]:
+    """The plan back from a browser export (``browser_decoder``), so the server decodes without TensorFlow."""
+    floats = np.frombuffer(blob, dtype="<f4")
+    plan = []
+    for layer in spec["layers"]:
+        weights = tuple(floats[w["offset"] : w["offset"] + int(np.prod(w["shape"]))].reshape(w["shape"])
+                        for w in layer["weights"])
+        plan.append(Step(layer["op"], weights, layer["activation"], layer["stride"], tuple(layer["shape"])))
+    return plan
+
+
+def browser_decoder_files(folder: Path) -> tuple[Path, Path]:
+    """Where a browser export lies: ``<folder>/decoder.json`` (spec) and ``<folder>/decoder.bin`` (weights)."""
+    return folder / f"{BROWSER_DECODER_STEM}.json", folder / f"{BROWSER_DECODER_STEM}.bin"
+
+
+def export_browser_decoder(model: keras.Model, folder: Path, made_from: str) -> dict | None:
+    """Write the decoder's browser export into ``folder``; return its card entry (file checksums and
+    ``made_from``, the SHA-256 of the decoder's .keras file), or None (nothing written) when
+    ``decoder_plan`` does not cover the model."""
+    export = browser_decoder(model)
+    if export is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for path, data in zip(browser_decoder_files(folder), (json.dumps(export[0]).encode(), export[1])):
+        path.write_bytes(data)
+        files[path.name] = hashlib.sha256(data).hexdigest()
+    return {"folder": folder.name, "files": files, "made_from": made_from}
+
+
+def read_browser_decoder(folder: Path, card: dict) -> tuple[dict, bytes, str]:
+    """Read a browser export checked against its decoder's card; returns spec, weights and a short version
+    tag (from the checksums). LatentError, naming the file, when it is missing or does not match."""
+    entry = card.get("browser_decoder") or {}
+    if entry.get("made_from") != card.get("sha256"):
+        raise LatentError(f"{folder.name} was not made from the shipped decoder: "
+                          "re-create it with `python -m core.train vae`")
+    data = []
+    for path in browser_decoder_files(folder):
+        if not path.is_file():
+            raise LatentError(f"{path} is missing: re-create it with `python -m core.train vae`")
+        data.append(path.read_bytes())
+        if hashlib.sha256(data[-1]).hexdigest() != entry.get("files", {}).get(path.name):
+            raise LatentError(f"{path} does not match its checksum in the decoder's card")
+    try:
+        spec = json.loads(data[0])
+        plan_from_browser(spec, data[1])
+    except (ValueError, KeyError, TypeError) as e:
+        raise LatentError(f"{browser_decoder_files(folder)[0]} cannot be read ({e})") from e
+    return spec, data[1], entry["files"][browser_decoder_files(folder)[1].name][:16]
+
+
 class LatentDecoder:
     """The shipped decoder for interactive use: z (N, 2) -> pixel probabilities (N, 28, 28).
 
     It runs the decoder's weights through NumPy in the calling thread: a single point then takes about a
     millisecond even on a busy machine, where waking TensorFlow's thread pools can cost tens of
-    milliseconds. Models with layers ``numpy_forward`` does not cover use one traced tf.function."""
+    milliseconds. Built from a Keras model, or from a plan alone (``plan_from_browser``: no TensorFlow at
+    all). Models with layers ``decoder_plan`` does not cover use one traced tf.function."""
 
-    def __init__(self, decoder: keras.Model) -> None:
+    def __init__(self, decoder: keras.Model | None = None, *, plan: list[Step] | None = None) -> None:
         self.model = decoder
-        self._numpy = numpy_forward(decoder)
-        self._traced = tf.function(lambda z: decoder(z, training=False),
-                                   input_signature=[tf.TensorSpec((None, LATENT_DIM), tf.float32)])
+        plan = plan if plan is not None else decoder_plan(decoder)
+        self._numpy = numpy_forward(plan) if plan is not None else None
+        self._traced = None
+        if self._numpy is None and decoder is None:
+            raise LatentError("a LatentDecoder needs a Keras decoder or a plan")
 
     @property
     def backend(self) -> str:
         return "numpy" if self._numpy else "tf.function"
 
+    def _keras_call(self, z: np.ndarray) -> np.ndarray:
+        if self._traced is None:
+            import tensorflow as tf
+
+            model = self.model
+            self._traced = tf.function(lambda z: model(z, training=False),
+                                       input_signature=[tf.TensorSpec((None, LATENT_DIM), tf.float32)])
+        return self._traced(z).numpy()
+
     def __call__(self, z: np.ndarray) -> np.ndarray:
         z = np.asarray(z, dtype=np.float32).reshape(-1, LATENT_DIM)
         if not np.all(np.isfinite(z)):
             raise LatentError("latent coordinates must be finite numbers")
-        out = self._numpy(z) if self._numpy else self._traced(tf.constant(z)).numpy()
+        out = self._numpy(z) if self._numpy else self._keras_call(z)
         return np.asarray(out, np.float32)[..., 0]
 
     def keras(self, z: np.ndarray) -> np.ndarray:
         """The same decode through the Keras model itself (the reference the fast path must equal)."""
-        return self._traced(tf.constant(np.asarray(z, np.float32).reshape(-1, LATENT_DIM))).numpy()[..., 0]
+        return self._keras_call(np.asarray(z, np.float32).reshape(-1, LATENT_DIM))[..., 0]
 
     def one(self, z1: float, z2: float) -> np.ndarray:
         """The (28, 28) item decoded at (z1, z2)."""
         return self(np.array([[z1, z2]]))[0]
+
+
+def fast_decoder(decoder_path: Path) -> tuple[LatentDecoder, str | None, str | None]:
+    """The decoder at ``decoder_path`` for interactive use, preferably from its browser export (NumPy, no
+    TensorFlow). Returns the decoder, the export's version tag (None when it is unusable) and why it is
+    unusable (None when used); only then is the Keras model loaded (WeightsError when that fails too)."""
+    folder = decoder_path.with_name(VAE_BROWSER_DECODER_DIR.name)
+    try:
+        spec, blob, version = read_browser_decoder(folder, read_card(decoder_path.with_suffix(".json")))
+        return LatentDecoder(plan=plan_from_browser(spec, blob)), version, None
+    except LatentError as e:
+        from core.inference import load_model  # loads TensorFlow: only when the browser export is unusable
+
+        return LatentDecoder(load_model(decoder_path.stem, decoder_path)), None, str(e)
+
+
+def class_walk(embedding: Embedding, classes: list[int], n: int) -> np.ndarray:
+    """n points evenly spaced (by length) along the path through the classes' median μ, in order: (n, 2)."""
+    stops = np.stack([np.median(embedding.z_mean[embedding.labels == c], axis=0) for c in classes])
+    lengths = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(stops, axis=0), axis=1))])
+    at = np.linspace(0.0, lengths[-1], n)
+    return np.stack([np.interp(at, lengths, stops[:, k]) for k in range(LATENT_DIM)], axis=1).astype(np.float32)
 
 
 def prior_samples(n: int, seed: int | None = None) -> np.ndarray:

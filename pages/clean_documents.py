@@ -10,6 +10,7 @@ from core.documents.pairs import sample_pages
 from core.imageio import InputError, read_upload
 from core.inference import WeightsError, load_model
 from core.render import png_bytes
+from pages import use_app_navigation
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "tif", "tiff", "pdf", "gif", "bmp", "webp"]
 PDF_DPIS = [72, 100, 150, 200, 300]
@@ -117,6 +118,7 @@ def run(files: list[tuple[str, bytes]], dpi: int, key: tuple) -> None:
     viewer(results)
 
 
+use_app_navigation()  # a deep link opened first on a fresh server: see pages/__init__.py
 st.title("🧾 Clean documents")
 st.write(
     "Upload scanned or photographed pages with stains, creases, fading or coffee rings, and download clean "

@@ -10,6 +10,7 @@ from core.imageio import InputError, display_name, read_upload, to_fashion_item
 from core.inference import WeightsError, load_model
 from core.noise import NOISE_KINDS
 from core.render import enlarge, mosaic, png_bytes
+from pages import use_app_navigation
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
 ITEMS_PER_CLASS = 1000  # the test set holds 1,000 items of each class
@@ -147,6 +148,7 @@ def workbench() -> None:
             st.info("The grid needs the Fashion-MNIST test set, which is not on this machine.")
 
 
+use_app_navigation()  # a deep link opened first on a fresh server: see pages/__init__.py
 st.title("✨ Denoise clothing")
 st.write(
     "Add noise to a clothing picture and watch a convolutional autoencoder take it away. "

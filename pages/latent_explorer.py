@@ -1,17 +1,20 @@
 """Latent explorer: drag a point over the VAE's 2-D latent space and watch new clothing decode live."""
 import gc
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from components.latent_pad import b64, install_decoder, latent_pad
+from components.latent_pad import b64, decoder_url, latent_pad
 from core import config
-from core.card import read_card
+from core.card import WeightsError, read_card
 from core.config import CLASS_NAMES
-from core.inference import WeightsError, load_model
-from core.latent import LatentDecoder, LatentError, browser_decoder, grid_points, grid_rows, interpolate, load_embedding, prior_samples
+from core.data import DataUnavailable, load_test_set, to_float
+from core.latent import (LatentDecoder, LatentError, fast_decoder, grid_points, grid_rows, interpolate,
+                         load_embedding, prior_samples)
 from core.render import enlarge, mosaic, png_bytes, to_uint8
+from pages import use_app_navigation
 
 Z_LIMIT = 8.0  # number inputs accept |z| up to this; the prior puts 99.99 % of its mass within ±4
 DEFAULT_VIEW = (-3.0, 3.0, -3.0, 3.0)
@@ -20,17 +23,17 @@ SCALE = 10  # on-screen and PNG enlargement of one 28×28 item
 
 @st.cache_resource(show_spinner="Loading the VAE decoder and the embedding…")
 def load_explorer(decoder_path: str, embedding_path: str, encoder_card: str):
-    """The fast decoder, the test-set embedding and the pad's payload (embedding, browser decoder), and
-    whether the two disagree."""
-    decoder = LatentDecoder(load_model(config.VAE_DECODER, decoder_path))
+    """The fast decoder, the test-set embedding, the pad's payload (embedding, browser decoder's URL), whether
+    the two disagree, and why the pad decodes on the server (None when the browser decodes)."""
+    decoder, version, server_only = fast_decoder(Path(decoder_path))
+    url = decoder_url(Path(decoder_path).with_name(config.VAE_BROWSER_DECODER_DIR.name), version) if version else ""
     embedding = load_embedding(embedding_path)
     decoder.one(0.0, 0.0)  # warm up now, not on the first drag
-    for_browser = browser_decoder(decoder.model)
     payload = {
         "points": b64(embedding.z_mean.astype(np.float32)),
         "labels": b64(embedding.labels.astype(np.uint8)),
         "data_key": hashlib.sha256(embedding.z_mean.tobytes()).hexdigest()[:16],
-        "decoder": install_decoder(*for_browser) if for_browser else "",
+        "decoder": url,
     }
     stale = read_card(encoder_card).get("sha256") not in (None, embedding.encoder_sha256)
     # Streamlit runs a full gc.collect after every run, fragment runs included (runner.postScriptGC, and
@@ -38,7 +41,16 @@ def load_explorer(decoder_path: str, embedding_path: str, encoder_card: str):
     # step. Moving the long-lived objects (modules, models) to the permanent generation makes it ~1 ms.
     gc.collect()
     gc.freeze()
-    return decoder, embedding, payload, stale
+    return decoder, embedding, payload, stale, server_only
+
+
+@st.cache_resource(show_spinner=False)
+def test_items() -> np.ndarray | None:
+    """The real test items (shipped with the app), for the ends of an interpolation; None when unreadable."""
+    try:
+        return to_float(load_test_set().images)[..., 0]
+    except DataUnavailable:
+        return None
 
 
 def state_defaults() -> None:
@@ -166,28 +178,35 @@ def interpolation(decoder: LatentDecoder, embedding) -> None:
         return
     steps = st.slider("Steps", 3, 16, 10)
     strip = decoder(interpolate(embedding.z_mean[a], embedding.z_mean[b], steps))
+    caption = (f"{CLASS_NAMES[embedding.labels[a]]} #{a} → {CLASS_NAMES[embedding.labels[b]]} #{b} "
+               "(test-set indices), decoded from μ")
+    items = test_items()
+    if items is not None and len(items) == len(embedding.labels):  # the real items at both ends
+        strip = np.concatenate([items[a][None], strip, items[b][None]])
+        caption += "; first and last: the real test items"
     row = mosaic([strip], gap=2)
     picture = enlarge(row, max(1, min(6, 720 // row.shape[1])))
-    st.image(picture, width=picture.width, output_format="PNG",
-             caption=f"{CLASS_NAMES[embedding.labels[a]]} #{a} → {CLASS_NAMES[embedding.labels[b]]} #{b} "
-                     "(test-set indices), decoded from μ")
+    st.image(picture, width=picture.width, output_format="PNG", caption=caption)
     st.download_button("⬇️ Download the strip (PNG)", png_bytes(picture), on_click="ignore",
                        file_name=f"vae_interpolation_{a}_{b}.png", mime="image/png")
 
 
+use_app_navigation()  # a deep link opened first on a fresh server: see pages/__init__.py
 st.title("Latent explorer")
 st.write("Every dot is one clothing item of the test set, placed where the VAE's encoder puts it in its "
          "2-D latent space. **Drag the ringed point**: the decoder draws the item that lives there, live. "
          "Colours are classes; click a class in the legend to hide or show it.")
 try:
-    decoder, embedding, payload, stale = load_explorer(str(config.weight_path(config.VAE_DECODER)),
-                                                       str(config.VAE_EMBEDDING_PATH),
-                                                       str(config.card_path(config.VAE_ENCODER)))
+    decoder, embedding, payload, stale, server_only = load_explorer(str(config.weight_path(config.VAE_DECODER)),
+                                                                    str(config.VAE_EMBEDDING_PATH),
+                                                                    str(config.card_path(config.VAE_ENCODER)))
 except (WeightsError, LatentError) as e:
     st.error(f"The latent explorer needs the trained VAE. {e}")
     st.info("Train it (about 15 minutes on two CPU cores): `python -m core.train vae`, "
             "then evaluate it: `python -m core.evaluate vae`.")
     st.stop()
+if server_only:
+    st.info(f"Dragging waits for the server, because the decoder's browser files are unusable: {server_only}")
 if stale:
     st.warning("The embedding was made by a different encoder than the shipped one, so dots may sit in the "
                "wrong places. Retrain with `python -m core.train vae` to make both together.")

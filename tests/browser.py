@@ -29,14 +29,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_app(port: int | None = None, timeout: float = 120) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Run ``streamlit run app.py`` on localhost; yield its base URL and process; stop it afterwards."""
+def serve_app(port: int | None = None, timeout: float = 120, root: Path = ROOT, wrapper: tuple[str, ...] = (),
+              env: dict | None = None, log: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run ``streamlit run app.py`` (the README's command) in ``root`` on localhost, behind ``wrapper`` (e.g.
+    setpriv) with ``env``; yield its base URL and process; stop it afterwards. Its output goes to ``log``."""
     port = port or free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    with open(log or os.devnull, "wb") as out:
+        proc = subprocess.Popen(
+            [*wrapper, sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout
@@ -46,7 +49,8 @@ def serve_app(port: int | None = None, timeout: float = 120) -> Iterator[tuple[s
                 break
             except OSError:
                 if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"the app did not start: {proc.stderr.read().decode()[-2000:]}")
+                    said = Path(log).read_text()[-2000:] if log else "(no log kept)"
+                    raise RuntimeError(f"the app did not start: {said}")
                 time.sleep(0.5)
         yield url, proc
     finally:
@@ -63,7 +67,7 @@ def open_latent_pad(page, app_url: str, decodes: str | None = None, timeout_ms: 
     ``decodes="server"`` blocks the browser decoder's weights first (the pad's fallback); ``"browser"``
     also waits until the pad decodes by itself."""
     if decodes == "server":
-        page.route("**/decoder-*", lambda route: route.abort())
+        page.route("**/components.latent_pad.decoder_files/**", lambda route: route.abort())
     page.goto(f"{app_url}/latent_explorer")
     marker = page.frame_locator('iframe[title*="latent_pad"]').locator("#marker")
     marker.wait_for(state="visible", timeout=timeout_ms)
@@ -72,6 +76,39 @@ def open_latent_pad(page, app_url: str, decodes: str | None = None, timeout_ms: 
     if decodes == "browser":
         frame.wait_for_function("window.latentPad.decodes === 'browser'", timeout=timeout_ms)
     return frame, marker
+
+
+PAGE_PATHS = ("", "denoise", "latent_explorer", "clean_documents")  # app.py's pages, by URL path
+APP_TITLE = "Autoencoder Studio"  # app.py's page config
+NAVIGATION = ["Home", "Denoise", "Latent explorer", "Clean documents"]  # app.py's st.navigation
+
+
+def wait_until_painted(page, app_url: str, path: str, timeout_ms: int = 120_000) -> None:
+    """Open one page of the app and wait until what it shows first is painted: the home's pictures, Denoise's
+    item with its PSNR, the latent pad decoding in the browser, the document uploader."""
+    if path == "latent_explorer":
+        open_latent_pad(page, app_url, decodes="browser", timeout_ms=timeout_ms)
+        return
+    page.goto(f"{app_url}/{path}")
+    main = page.locator('[data-testid="stMain"]')
+    if path == "":
+        page.wait_for_function("[...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
+                               ".filter(i => i.complete && i.naturalWidth > 0).length >= 4", timeout=timeout_ms)
+    elif path == "denoise":
+        main.locator('[data-testid="stMetricValue"]').nth(3).wait_for(timeout=timeout_ms)
+        page.wait_for_function("[...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
+                               ".filter(i => i.complete && i.naturalWidth > 0).length >= 4", timeout=timeout_ms)
+    else:
+        main.locator('[data-testid="stFileUploader"]').wait_for(timeout=timeout_ms)
+
+
+def assert_app_page_without_errors(page) -> None:
+    """The page runs inside app.py (its title and navigation) and shows no error or traceback."""
+    assert page.title() == APP_TITLE
+    nav = page.locator('[data-testid="stSidebarNav"] [data-testid="stSidebarNavLink"]').all_inner_texts()
+    assert [n.strip().splitlines()[-1] for n in nav] == NAVIGATION, nav
+    assert page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count() == 0
+    assert "Traceback" not in page.locator('[data-testid="stMain"]').inner_text()
 
 
 def launch(playwright):

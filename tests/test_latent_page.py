@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -80,14 +83,15 @@ def test_a_pad_message_updates_the_number_inputs_and_answers_with_its_sequence_n
 
 
 def test_the_pad_gets_the_shipped_decoder_and_no_server_image_once_it_decodes_by_itself(app, decoder):
-    from components.latent_pad import FRONTEND
     from core.latent import browser_decoder
 
     args = pad_args(app)
+    # The shipped browser export, served where it lies (weights/vae_decoder_browser/), equals the Keras decoder.
     spec, weights = browser_decoder(decoder.model)
-    assert args["decoder"].startswith("decoder-")
-    assert (FRONTEND / f"{args['decoder']}.bin").read_bytes() == weights
-    assert json.loads((FRONTEND / f"{args['decoder']}.json").read_text()) == spec
+    url, version = args["decoder"].split("?v=")
+    assert url == "../components.latent_pad.decoder_files/decoder" and len(version) == 16
+    assert (config.VAE_BROWSER_DECODER_DIR / "decoder.bin").read_bytes() == weights
+    assert json.loads((config.VAE_BROWSER_DECODER_DIR / "decoder.json").read_text()) == spec
     # The pad says it decodes in the browser: the page still mirrors the point but sends no image.
     app.session_state["latent_pad"] = {"x": -0.4, "y": 2.1, "seq": 7, "has_data": args["data_key"],
                                        "decodes": "browser"}
@@ -143,3 +147,37 @@ def test_tampered_decoder_is_refused(monkeypatch, tmp_path):
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception
     assert "does not match its model card" in at.error[0].value
+
+
+@pytest.mark.parametrize("damage", ["missing", "tampered"])
+def test_without_a_usable_browser_export_the_server_decodes_and_the_page_says_why(monkeypatch, tmp_path, decoder,
+                                                                                   damage):
+    for suffix in (".keras", ".json"):
+        shutil.copy(config.weight_path(VAE_DECODER).with_suffix(suffix), tmp_path / f"{VAE_DECODER}{suffix}")
+    if damage == "tampered":
+        shutil.copytree(config.VAE_BROWSER_DECODER_DIR, tmp_path / config.VAE_BROWSER_DECODER_DIR.name)
+        (tmp_path / config.VAE_BROWSER_DECODER_DIR.name / "decoder.bin").write_bytes(b"\0" * 64)
+    monkeypatch.setattr(config, "weight_path", lambda name: tmp_path / f"{name}.keras")
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception and not at.error
+    message = {"missing": "decoder.json is missing", "tampered": "decoder.bin does not match its checksum"}[damage]
+    assert any(message in i.value for i in at.info)
+    args = pad_args(at)
+    assert args["decoder"] == ""
+    np.testing.assert_array_equal(pad_image(args), to_uint8(decoder.one(0.0, 0.0)))
+
+
+def test_the_interpolation_ends_with_the_real_test_items(app):
+    strip = app.get("image")[1].proto.imgs[0]
+    assert strip.caption.endswith("first and last: the real test items")
+
+
+def test_the_page_runs_without_tensorflow():
+    """The explorer decodes from the browser export through NumPy: opening it loads no TensorFlow."""
+    code = ("import sys; from streamlit.testing.v1 import AppTest; "
+            f"at = AppTest.from_file({PAGE!r}, default_timeout=120).run(); "
+            "assert not at.exception and not at.error, (at.exception, at.error); "
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -9,12 +9,12 @@ import pytest
 
 import core.models  # noqa: F401  (registers the custom layers for safe_mode loading)
 from core.card import read_card, sha256
-from core.config import VAE_DECODER, VAE_EMBEDDING_PATH, VAE_ENCODER, card_path
+from core.config import VAE_BROWSER_DECODER_DIR, VAE_DECODER, VAE_EMBEDDING_PATH, VAE_ENCODER, card_path, weight_path
 from core.data import load_fashion_mnist, to_float
 from core.evaluation.vae import negative_elbo_terms
 from core.inference import load_model
-from core.latent import (LatentDecoder, LatentError, browser_decoder, encode_means, grid_points, grid_rows,
-                         interpolate, load_embedding)
+from core.latent import (LatentDecoder, LatentError, browser_decoder, encode_means, export_browser_decoder,
+                         grid_points, grid_rows, interpolate, load_embedding, plan_from_browser, read_browser_decoder)
 from core.models.vae import Sampling, build_vae, kl_divergence, negative_elbo, reconstruction_loss
 
 
@@ -110,6 +110,8 @@ def test_training_smoke_run_writes_loadable_models_cards_and_embedding(tmp_path,
         load_model(name, path)  # verifies the checksum and loads with safe_mode on
     embedding = load_embedding(tmp_path / VAE_EMBEDDING_PATH.name)
     assert embedding.z_mean.shape == (100, 2) and embedding.encoder_sha256 == card["sha256"]
+    # The decoder's browser export is made with it, and its card vouches for it.
+    read_browser_decoder(tmp_path / VAE_BROWSER_DECODER_DIR.name, read_card(tmp_path / f"{VAE_DECODER}.json"))
     assert card["data"]["train_images"] == 360 and card["data"]["validation_images"] == 40
     encoder, decoder = load_model(VAE_ENCODER, tmp_path / "vae_encoder.keras"), load_model(
         VAE_DECODER, tmp_path / "vae_decoder.keras")
@@ -174,6 +176,29 @@ def test_browser_decoder_export_holds_every_weight_at_its_offset():
     assert spec["layers"][-1]["activation"] == "sigmoid" and spec["layers"][3]["stride"] == 2
     # A layer or activation the browser cannot run: no export (the pad then shows the server's images).
     assert browser_decoder(keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="gelu")])) is None
+
+
+def test_the_browser_export_round_trips_and_is_checked_against_the_card(tmp_path):
+    decoder = build_vae("conv", seed=0).decoder
+    entry = export_browser_decoder(decoder, tmp_path / "browser", made_from="abc")
+    card = {"sha256": "abc", "browser_decoder": entry}
+    spec, blob, version = read_browser_decoder(tmp_path / "browser", card)
+    assert version == entry["files"]["decoder.bin"][:16]
+    z = np.random.default_rng(2).normal(0, 2, (16, 2)).astype(np.float32)
+    from_export = LatentDecoder(plan=plan_from_browser(spec, blob))
+    np.testing.assert_allclose(from_export(z), np.asarray(decoder(z, training=False))[..., 0], atol=1e-5)
+    with pytest.raises(LatentError, match="not made from the shipped decoder"):
+        read_browser_decoder(tmp_path / "browser", {**card, "sha256": "retrained"})
+    (tmp_path / "browser" / "decoder.json").write_text("{}")
+    with pytest.raises(LatentError, match="decoder.json does not match its checksum"):
+        read_browser_decoder(tmp_path / "browser", card)
+
+
+def test_the_shipped_browser_export_is_the_shipped_decoder():
+    card = read_card(card_path(VAE_DECODER))
+    spec, blob, _ = read_browser_decoder(VAE_BROWSER_DECODER_DIR, card)
+    assert card["browser_decoder"]["made_from"] == sha256(weight_path(VAE_DECODER))
+    assert (spec, blob) == browser_decoder(load_model(VAE_DECODER))
 
 
 def test_embedding_errors_name_the_file_and_the_fix(tmp_path):

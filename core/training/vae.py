@@ -7,9 +7,9 @@ from pathlib import Path
 import keras
 
 from core.card import sha256, update_card
-from core.config import VAE_DECODER, VAE_EMBEDDING_PATH, VAE_ENCODER, weight_path
+from core.config import VAE_BROWSER_DECODER_DIR, VAE_DECODER, VAE_EMBEDDING_PATH, VAE_ENCODER, weight_path
 from core.data import load_fashion_mnist, to_float
-from core.latent import save_embedding
+from core.latent import export_browser_decoder, save_embedding
 from core.models.vae import build_vae
 from core.training.common import Stopwatch, epochs_run, save_with_card, train_validation_split
 
@@ -64,16 +64,24 @@ def train(
         "task": "VAE encoder: float32 (N, 28, 28, 1) in [0, 1] -> [z_mean, z_log_var], each (N, 2)",
         "decoder": f"{decoder_name}.keras", **common,
     })
-    save_with_card(vae.decoder, folder / f"{decoder_name}.keras", {
+    decoder_card = save_with_card(vae.decoder, folder / f"{decoder_name}.keras", {
         "task": "VAE decoder: z (N, 2) -> pixel probabilities (N, 28, 28, 1) in [0, 1]",
         "encoder": f"{encoder_name}.keras", **common,
     })
     if architecture == "conv":
+        export_for_browser(vae.decoder, folder, decoder_card["sha256"])
         path = folder / VAE_EMBEDDING_PATH.name
         save_embedding(path, vae.encoder, x_test, y_test, encoder_sha256=card["sha256"])
         card["embedding"] = {"file": path.name, "sha256": sha256(path), "items": len(x_test)}
         update_card(folder / f"{encoder_name}.json", embedding=card["embedding"])
     return card
+
+
+def export_for_browser(decoder: keras.Model, folder: Path, decoder_sha256: str) -> dict | None:
+    """Write the decoder's browser export beside it and record its checksums in the decoder's card."""
+    entry = export_browser_decoder(decoder, folder / VAE_BROWSER_DECODER_DIR.name, decoder_sha256)
+    update_card(folder / f"{VAE_DECODER}.json", browser_decoder=entry)
+    return entry
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -85,7 +93,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="folder to write to (default: weights/)")
     parser.add_argument("--data-dir", help="Fashion-MNIST folder (default: see core.data)")
+    parser.add_argument("--export-only", action="store_true",
+                        help="no training: write the browser export of the decoder in --out (default: weights/)")
     args = parser.parse_args(argv)
+    if args.export_only:
+        from core.inference import load_model
+
+        folder = args.out or VAE_BROWSER_DECODER_DIR.parent
+        path = folder / f"{VAE_DECODER}.keras"
+        entry = export_for_browser(load_model(VAE_DECODER, path), folder, sha256(path))
+        print(f"wrote {entry['folder']}/: {', '.join(entry['files'])}" if entry else
+              "the decoder holds a layer the browser cannot run: nothing written, the pad decodes on the server")
+        return
     card = train(args.epochs, "seed" if args.baseline else "conv", args.out, args.limit,
                  args.batch_size, args.seed, args.data_dir)
     print(f"saved {card['file']} (+ decoder): {card['training']['wall_time_s']} s, "

@@ -111,10 +111,13 @@ class BrowserDecoder {
     }
   }
 
-  static async load(baseUrl) {
+  // url: "<folder>/decoder?v=<version>" -> <folder>/decoder.json (layers) and <folder>/decoder.bin (weights)
+  static async load(url) {
+    const [base, query] = url.split("?");
+    const file = (suffix) => base + suffix + (query ? "?" + query : "");
     const [spec, weights] = await Promise.all([
-      fetch(baseUrl + ".json").then((r) => { if (!r.ok) throw new Error(r.status); return r.json(); }),
-      fetch(baseUrl + ".bin").then((r) => { if (!r.ok) throw new Error(r.status); return r.arrayBuffer(); }),
+      fetch(file(".json")).then((r) => { if (!r.ok) throw new Error(r.status); return r.json(); }),
+      fetch(file(".bin")).then((r) => { if (!r.ok) throw new Error(r.status); return r.arrayBuffer(); }),
     ]);
     return new BrowserDecoder(spec, weights);
   }
