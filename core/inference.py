@@ -32,7 +32,7 @@ def load_model(name: str, path: str | Path | None = None, verify: bool = True) -
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as e:  # Keras raises many types (ValueError for safe_mode, TypeError, zip errors, ...)
-        reason = " ".join(str(e).split())[:200]
+        reason = " ".join(str(e).split()).split(". ")[0][:200]  # one line: Keras's messages span several
         raise WeightsError(f"{path.name} could not be loaded with safe_mode on ({type(e).__name__}: {reason}). "
                            "Re-download or retrain the model.") from None
 
