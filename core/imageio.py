@@ -1,23 +1,30 @@
 """Decoding user files (images of any common mode, multi-page TIFF, PDF) into grayscale pages.
 
 This is the one entry point for uploads: every failure becomes an ``InputError`` whose message
-names the file, says what is wrong and what to do. Nothing is written to disk.
+names the file, says what is wrong and what to do. Nothing is written to disk. ``open_upload`` checks
+every limit (bytes, pages, pixels per page, pixels per file, images drawn inside PDF pages) before any
+page is decoded; pages are then decoded one at a time, so memory holds one page whatever the file holds.
 """
 from __future__ import annotations
 
 import io
+import math
 import re
+import unicodedata
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from core.config import IMAGE_SIZE
-from core.limits import MAX_PAGES, MAX_PIXELS, MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, PDF_DPI_RANGE
+from core.limits import (MAX_FILE_PIXELS, MAX_ICC_PROFILE_BYTES, MAX_PAGES, MAX_PIXELS,
+                         MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, PDF_DPI_DEFAULT, PDF_DPI_RANGE, megapixels)
 
 SUPPORTED = "PNG, JPEG, TIFF, GIF, BMP, WebP or PDF"
+# Pillow refuses PNG metadata chunks over 1 MB, and colour profiles can be larger (they are dropped anyway).
+PngImagePlugin.MAX_TEXT_CHUNK = max(PngImagePlugin.MAX_TEXT_CHUNK, MAX_ICC_PROFILE_BYTES)
 
 
 class InputError(ValueError):
@@ -26,46 +33,130 @@ class InputError(ValueError):
 
 @dataclass
 class Page:
-    """One grayscale page ("L" mode) decoded from an upload."""
+    """One grayscale page ("L" mode) decoded from an upload: page ``index`` of ``count`` in file ``source``."""
 
     image: Image.Image
-    label: str
+    source: str
+    index: int = 0
+    count: int = 1
     note: str | None = None
+    dpi: float = PDF_DPI_DEFAULT  # the page's resolution, for writing it into a PDF at its size
+
+    @property
+    def label(self) -> str:
+        """How the page is named to people: the file name, plus "page i/n" for multi-page files."""
+        return f"{self.source} page {self.index + 1}/{self.count}" if self.count > 1 else self.source
+
+
+@dataclass
+class Upload:
+    """One opened file whose pages are decoded on demand, one at a time (``page(i)``, or iterate)."""
+
+    name: str  # display name
+    sizes: list[tuple[int, int]]  # (width, height) in pixels of every page, known before decoding
+    decode: Callable[[int], Image.Image] = field(repr=False)
+    close: Callable[[], None] = field(repr=False, default=lambda: None)
+    note: str | None = None
+    dpi: float = PDF_DPI_DEFAULT
+
+    @property
+    def count(self) -> int:
+        return len(self.sizes)
+
+    @property
+    def pixels(self) -> int:
+        """Decoded pixels of all pages together."""
+        return sum(w * h for w, h in self.sizes)
+
+    def page(self, index: int) -> Page:
+        """Decode page ``index`` (0-based)."""
+        try:
+            image = self.decode(index)
+        except InputError:
+            raise
+        except Exception as e:  # Pillow and pdfium raise many types on damaged data
+            raise InputError(_damaged(self.name, e)) from None
+        return Page(image, self.name, index, self.count, self.note, self.dpi)
+
+    def __iter__(self) -> Iterator[Page]:
+        return (self.page(i) for i in range(self.count))
+
+    def __enter__(self) -> Upload:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def display_name(filename: str) -> str:
-    """A file name safe to show: no folders, control characters, backticks or HTML-significant <>."""
+    """A file name safe to show: no folders, control or bidi-override characters, backticks or <>."""
     name = re.split(r"[\\/]", filename or "")[-1]
-    name = re.sub(r"[\x00-\x1f\x7f`<>]", "", name).strip() or "unnamed file"
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf") and c not in "`<>").strip()
+    name = name or "unnamed file"
     return name if len(name) <= 80 else name[:77] + "..."
 
 
-def read_upload(data: bytes, filename: str, pdf_dpi: int = 150) -> list[Page]:
-    """All pages of one uploaded file as grayscale images."""
-    return list(iter_upload(data, filename, pdf_dpi))
+def read_upload(data: bytes, filename: str, pdf_dpi: int = PDF_DPI_DEFAULT) -> list[Page]:
+    """All pages of one uploaded file as grayscale images (for small files; see ``open_upload``)."""
+    with open_upload(data, filename, pdf_dpi) as upload:
+        return list(upload)
 
 
-def iter_upload(data: bytes, filename: str, pdf_dpi: int = 150) -> Iterator[Page]:
-    """Pages of one uploaded file, decoded one at a time (keeps memory bounded for long PDFs)."""
+def iter_upload(data: bytes, filename: str, pdf_dpi: int = PDF_DPI_DEFAULT) -> Iterator[Page]:
+    """Pages of one uploaded file, decoded one at a time (memory holds one page)."""
+    with open_upload(data, filename, pdf_dpi) as upload:
+        yield from upload
+
+
+def open_upload(data: bytes, filename: str, pdf_dpi: int = PDF_DPI_DEFAULT, left: int | None = None) -> Upload:
+    """Open one uploaded file and check every limit before decoding any page.
+
+    ``left``: pixels still allowed in this job (an upload of many files on the page); None for no job."""
     name = display_name(filename)
     if not data:
         raise InputError(f"`{name}` is empty (0 bytes). Choose the file again, or export it anew.")
     if len(data) > MAX_UPLOAD_BYTES:
         raise InputError(f"`{name}` is {len(data) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB per file. "
                          "Split it or reduce its resolution.")
-    head = data[:1024].lstrip()
-    if b"%PDF-" in data[:1024]:
-        yield from _pdf_pages(data, name, pdf_dpi)
-        return
-    if head.startswith(b"<?xml") and b"<svg" in head or head.startswith(b"<svg"):
+    head, is_pdf = data[:1024].lstrip(), b"%PDF-" in data[:1024]
+    if is_pdf:
+        upload = _open_pdf(data, name, pdf_dpi)
+    elif head.startswith(b"<?xml") and b"<svg" in head or head.startswith(b"<svg"):
         raise InputError(f"`{name}` is an SVG drawing, which is not supported: export it as PNG and upload that.")
-    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif"):
+    elif data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif"):
         raise InputError(f"`{name}` is a HEIC/HEIF/AVIF photo, which is not supported: "
                          "export it as JPEG or PNG (on a phone: share as 'Most compatible').")
-    yield from _image_pages(data, name)
+    else:
+        upload = _open_image(data, name)
+    try:
+        _check_budget(upload, pdf_dpi if is_pdf else None, left)
+    except InputError:
+        upload.close()
+        raise
+    return upload
 
 
-def _image_pages(data: bytes, name: str) -> Iterator[Page]:
+def _check_budget(upload: Upload, pdf_dpi: int | None, left: int | None) -> None:
+    total, name, n = upload.pixels, upload.name, upload.count
+    if total > MAX_FILE_PIXELS:
+        biggest = max(w * h for w, h in upload.sizes)
+        per_part = max(1, MAX_FILE_PIXELS // biggest)
+        advice = f"Split it into parts of at most {per_part} page(s)"
+        if pdf_dpi:
+            fits = math.floor(pdf_dpi * math.sqrt(MAX_FILE_PIXELS / total))
+            lo = PDF_DPI_RANGE[0]
+            advice = (f"It fits at {fits} dpi or less; or split it into parts of at most {per_part} page(s)"
+                      if fits >= lo else
+                      f"{advice} ({max(1, int(MAX_FILE_PIXELS // (biggest * (lo / pdf_dpi) ** 2)))} at {lo} dpi)")
+        where = f" at {pdf_dpi} dpi" if pdf_dpi else ""
+        raise InputError(f"`{name}` is {megapixels(total)} megapixels{where} ({n} pages), over the limit of "
+                         f"{MAX_FILE_PIXELS / 1e6:.0f} megapixels per file. {advice}, and retry.")
+    if left is not None and total > left:
+        raise InputError(f"`{name}` ({megapixels(total)} megapixels) does not fit in what is left of this "
+                         f"upload's budget ({megapixels(max(left, 0))} megapixels): clean it in an upload of its own.")
+
+
+def _open_image(data: bytes, name: str) -> Upload:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -79,26 +170,32 @@ def _image_pages(data: bytes, name: str) -> Iterator[Page]:
                          "Export it again and retry.") from None
     try:
         frames = getattr(img, "n_frames", 1)
-    except Exception as e:  # counting frames reads the whole file, e.g. every TIFF directory
-        raise InputError(_damaged(name, e)) from None
-    fmt = img.format or "image"
-    multipage = fmt == "TIFF" and frames > 1
-    if multipage and frames > MAX_PAGES:
-        raise InputError(f"`{name}` has {frames} pages; the limit is {MAX_PAGES} per file. Split it and upload the parts.")
-    count = frames if multipage else 1
-    note = f"animated {fmt}: the first of its {frames} frames is used" if frames > 1 and not multipage else None
-    for i in range(count):
-        try:
+        multipage = img.format == "TIFF" and frames > 1
+        if multipage and frames > MAX_PAGES:
+            raise InputError(f"`{name}` has {frames} pages; the limit is {MAX_PAGES} per file. "
+                             "Split it and upload the parts.")
+        sizes = []
+        for i in range(frames if multipage else 1):
             img.seek(i)
             if img.width * img.height > MAX_PIXELS:
-                raise InputError(_too_many_pixels(name, img.width, img.height))
-            page = to_grayscale(img)
-        except InputError:
-            raise
-        except Exception as e:
-            raise InputError(_damaged(name, e)) from None
-        label = f"{name} page {i + 1}/{count}" if count > 1 else name
-        yield Page(page, label, note)
+                raise InputError(_too_many_pixels(name, img.width, img.height, i if multipage else None))
+            sizes.append(img.size)
+    except InputError:
+        raise
+    except Exception as e:  # counting frames reads the whole file, e.g. every TIFF directory
+        raise InputError(_damaged(name, e)) from None
+    note = f"animated {img.format}: the first of its {frames} frames is used" if frames > 1 and not multipage else None
+    dpi = img.info.get("dpi", (0,))[0]
+    img.close()
+
+    def decode(i: int) -> Image.Image:
+        # A fresh reader per page: the decoded source (e.g. RGB) is freed once its gray page exists.
+        with Image.open(io.BytesIO(data)) as frame:
+            frame.seek(i)
+            return to_grayscale(frame)
+
+    good_dpi = isinstance(dpi, (int, float)) and 30 <= dpi <= 2400
+    return Upload(name, sizes, decode, note=note, dpi=float(dpi) if good_dpi else PDF_DPI_DEFAULT)
 
 
 def _damaged(name: str, error: Exception) -> str:
@@ -106,32 +203,40 @@ def _damaged(name: str, error: Exception) -> str:
     return f"`{name}` is damaged or truncated ({type(error).__name__}: {reason}). Export it again and retry."
 
 
-def _too_many_pixels(name: str, w: int | None = None, h: int | None = None) -> str:
-    size = f" is {w}×{h} pixels," if w else " has too many pixels (a possible decompression bomb);"
-    return (f"`{name}`{size} over the limit of {MAX_PIXELS / 1e6:.0f} megapixels per page. "
-            "Scan at a lower resolution (300 dpi is plenty) and retry.")
+def _too_many_pixels(name: str, w: int | None = None, h: int | None = None, page: int | None = None) -> str:
+    where = f"`{name}` page {page + 1}" if page is not None else f"`{name}`"
+    if not w:
+        return (f"{where} has too many pixels (a possible decompression bomb), over the limit of "
+                f"{MAX_PIXELS / 1e6:.0f} megapixels per page. Scan at a lower resolution and retry.")
+    s = math.sqrt(MAX_PIXELS / (w * h))
+    return (f"{where} is {w}×{h} pixels ({megapixels(w * h)} megapixels), over the limit of "
+            f"{MAX_PIXELS / 1e6:.0f} megapixels per page. Resize it to at most {max(1, math.floor(w * s))}×"
+            f"{max(1, math.floor(h * s))} pixels (or scan at a lower resolution) and retry.")
 
 
 def to_grayscale(img: Image.Image) -> Image.Image:
-    """Upright 8-bit grayscale: EXIF orientation applied, transparency on white, 16-bit scaled."""
+    """Upright 8-bit grayscale: EXIF orientation applied, transparency on white, 16-bit scaled, colour
+    profile and other metadata dropped (a gray page must not carry an RGB profile)."""
     img.load()
     img = ImageOps.exif_transpose(img) or img
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         arr = np.asarray(img, dtype=np.float64)
         # 16-bit sources come as I;16 or I; floats in [0, 1] are scaled up.
         scale = 1 / 257 if img.mode != "F" or arr.max(initial=0) > 1.0 else 255.0
-        return Image.fromarray(np.clip(arr * scale, 0, 255).round().astype(np.uint8), "L")
-    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
+        gray = Image.fromarray(np.clip(arr * scale, 0, 255).round().astype(np.uint8), "L")
+    elif img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("L")
-    if img.mode == "CMYK":
-        img = img.convert("RGB")
-    return img.convert("L")
+        gray = Image.alpha_composite(white, rgba).convert("L")
+    else:
+        gray = (img.convert("RGB") if img.mode == "CMYK" else img).convert("L")
+    gray.info = {}
+    return gray
 
 
-def _pdf_pages(data: bytes, name: str, dpi: int) -> Iterator[Page]:
+def _open_pdf(data: bytes, name: str, dpi: int) -> Upload:
     import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
 
     lo, hi = PDF_DPI_RANGE
     if not lo <= dpi <= hi:
@@ -143,6 +248,7 @@ def _pdf_pages(data: bytes, name: str, dpi: int) -> Iterator[Page]:
             raise InputError(f"`{name}` is password-protected. Open it, save a copy without a password, "
                              "and upload that.") from None
         raise InputError(f"`{name}` is not a readable PDF ({e}). Export it again and retry.") from None
+    scale = dpi / 72
     try:
         n = len(pdf)
         if n == 0:
@@ -150,25 +256,52 @@ def _pdf_pages(data: bytes, name: str, dpi: int) -> Iterator[Page]:
         if n > MAX_PAGES:
             raise InputError(f"`{name}` has {n} pages; the limit is {MAX_PAGES} pages per PDF. "
                              "Split it and upload the parts.")
-        scale = dpi / 72
+        sizes = []
         for i in range(n):
+            w_pt, h_pt = pdf.get_page_size(i)
+            w, h = math.ceil(w_pt * scale), math.ceil(h_pt * scale)
+            if w * h > MAX_PIXELS:
+                raise InputError(_pdf_page_too_big(name, i, w_pt, h_pt, dpi))
+            sizes.append((w, h))
+        for i in range(n):  # pdfium decodes every image a page draws in full, whatever the page's size
+            page = pdf[i]
             try:
-                page = pdf[i]
-            except pdfium.PdfiumError as e:
-                raise InputError(f"`{name}` page {i + 1} could not be read ({e}): the PDF seems damaged. "
-                                 "Export it again and retry.") from None
-            try:
-                w, h = page.get_size()
-                if w * h * scale * scale > MAX_PIXELS:
-                    raise InputError(_too_many_pixels(name, round(w * scale), round(h * scale)))
-                image = page.render(scale=scale, grayscale=True).to_pil().convert("L")
-            except pdfium.PdfiumError as e:
-                raise InputError(f"`{name}` page {i + 1} could not be rendered ({e}).") from None
+                drawn = [obj.get_px_size() for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,))]
             finally:
                 page.close()
-            yield Page(image, f"{name} page {i + 1}/{n}")
-    finally:
+            if sum(w * h for w, h in drawn) > MAX_PIXELS:
+                w, h = max(drawn, key=lambda s: s[0] * s[1])
+                raise InputError(f"`{name}` page {i + 1} draws images of {megapixels(sum(a * b for a, b in drawn))} "
+                                 f"megapixels (the largest {w}×{h}), over the limit of {MAX_PIXELS / 1e6:.0f} "
+                                 "megapixels per page. Export the PDF with smaller images and retry.")
+    except InputError:
         pdf.close()
+        raise
+    except pdfium.PdfiumError as e:
+        pdf.close()
+        raise InputError(f"`{name}` could not be read ({e}): the PDF seems damaged. Export it again and retry.") from None
+
+    def decode(i: int) -> Image.Image:
+        page = pdf[i]
+        try:
+            return page.render(scale=scale, grayscale=True).to_pil().convert("L")
+        except pdfium.PdfiumError as e:
+            raise InputError(f"`{name}` page {i + 1} could not be rendered ({e}).") from None
+        finally:
+            page.close()
+
+    return Upload(name, sizes, decode, pdf.close, dpi=float(dpi))
+
+
+def _pdf_page_too_big(name: str, index: int, w_pt: float, h_pt: float, dpi: int) -> str:
+    fits = math.floor(72 * math.sqrt(MAX_PIXELS / (w_pt * h_pt)))
+    advice = (f"It fits at {fits} dpi or less: pick a lower PDF resolution." if fits >= PDF_DPI_RANGE[0] else
+              f"It does not fit even at {PDF_DPI_RANGE[0]} dpi, the lowest offered (it would need {fits} dpi): "
+              "print or export it to a smaller paper size and retry.")
+    return (f"`{name}` page {index + 1} is {w_pt / 72:.1f}×{h_pt / 72:.1f} inches: "
+            f"{math.ceil(w_pt * dpi / 72)}×{math.ceil(h_pt * dpi / 72)} pixels at {dpi} dpi "
+            f"({megapixels(w_pt * h_pt * (dpi / 72) ** 2)} megapixels), over the limit of "
+            f"{MAX_PIXELS / 1e6:.0f} megapixels per page. {advice}")
 
 
 def gray_to_float(img: Image.Image) -> np.ndarray:
