@@ -69,7 +69,7 @@ def pick_upload() -> tuple[np.ndarray | None, str]:
         return None, ""
     item = to_fashion_item(page.image)
     c1, c2 = st.columns(2)
-    c1.image(page.image, caption=f"{name} as uploaded (grayscale)", width=220, output_format="PNG")
+    c1.image(page.image, caption=f"`{name}` as uploaded (grayscale)", width=220, output_format="PNG")
     c2.image(enlarge(item, 8), caption="as a 28×28 Fashion-MNIST item (light on dark)", width=220,
              output_format="PNG")
     if page.note:
