@@ -146,7 +146,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pdf-dpi", type=int, default=150, help="resolution for rasterising PDF pages")
     parser.add_argument("--model", type=Path, help="a .keras file with its card (default: weights/documents.keras)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                        help="clean on Ray Data (pip install -r requirements-archive.txt): an embedded local Ray, or "
+                             "the cluster at ADDRESS (or RAY_ADDRESS); --out may then be a URI, e.g. s3://bucket/out")
+    parser.add_argument("--gpus-per-worker", type=float, default=0, help="with --ray: GPUs per cleaning worker")
     args = parser.parse_args(argv)
+    if args.ray is not None:  # the only path that imports Ray
+        from core.archive import run
+        return run(args)
 
     from core.imageio import InputError, display_name, iter_upload
     from core.inference import WeightsError, load_model

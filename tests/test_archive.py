@@ -1,0 +1,122 @@
+"""Cleaning an archive on Ray (core.archive): same pages as the single-machine CLI, a manifest, resume."""
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from core.archive import _pages, list_inputs
+from core.clean import main
+from core.documents.pairs import sample_pages
+from core.imageio import InputError, open_upload
+from tests.conftest import ROOT
+
+
+def test_the_plain_cli_does_not_import_ray():
+    code = "import sys, core.clean; sys.exit('ray' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+def pages(n: int, size: tuple[int, int] = (200, 160)) -> list[Image.Image]:
+    return [Image.fromarray(p.noisy, "L") for p in sample_pages(n, size=size)]
+
+
+def write_pdf(path: Path, images: list[Image.Image]) -> bytes:
+    images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=100)
+    return path.read_bytes()
+
+
+def test_a_pdf_is_cut_into_one_page_pdfs_that_render_as_its_pages(tmp_path):
+    data = write_pdf(tmp_path / "doc.pdf", pages(3))
+    cut = _pages(data, "doc.pdf", 150)
+    assert len(cut) == 3
+    with open_upload(data, "doc.pdf", 150) as whole:
+        for i, (payload, index) in enumerate(cut):
+            assert payload.startswith(b"%PDF-") and index == 0
+            with open_upload(payload, "doc.pdf", 150) as one:
+                assert one.count == 1
+                assert np.array_equal(np.asarray(one.page(0).image), np.asarray(whole.page(i).image))
+
+
+def test_inputs_are_files_folders_and_globs(tmp_path):
+    for rel in ["a.png", "sub/b.tif", "sub/notes.txt", "c.pdf"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"x")
+    folder = dict(list_inputs([str(tmp_path)]))
+    assert folder == {str(tmp_path / "a.png"): "", str(tmp_path / "sub/b.tif"): "sub", str(tmp_path / "c.pdf"): ""}
+    assert dict(list_inputs([str(tmp_path / "*.p*")])) == {str(tmp_path / "a.png"): "", str(tmp_path / "c.pdf"): ""}
+    assert list_inputs([str(tmp_path / "missing.png")]) == [(str(tmp_path / "missing.png"), "")]
+    assert list_inputs([str(tmp_path)], skip_under=str(tmp_path / "sub")) == sorted(
+        [(str(tmp_path / "a.png"), ""), (str(tmp_path / "c.pdf"), "")])
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A real local Ray instance with 2 CPUs, so the archive runs 2 cleaning workers (processes)."""
+    ray = pytest.importorskip("ray", reason="Ray is not installed: pip install -r requirements-archive.txt")
+    ray.init(num_cpus=2, include_dashboard=False, runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
+    yield ray
+    ray.shutdown()
+
+
+def pixels(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path), np.float32) / 255
+
+
+def test_ray_cleans_like_the_cli_records_failures_and_resumes(local_ray, tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    a, b, c, d = pages(4)
+    a.save(inputs / "a.png")
+    b.save(inputs / "b.png")
+    write_pdf(inputs / "doc.pdf", [c, d, a])
+    broken = io.BytesIO()
+    b.save(broken, "PNG")
+    (inputs / "broken.png").write_bytes(broken.getvalue()[:300])  # truncated
+
+    assert main([str(inputs), "--out", str(tmp_path / "plain"), "--quiet"]) == 1
+    dest = tmp_path / "ray"
+    assert main([str(inputs), "--out", str(dest), "--ray", "--quiet"]) == 1
+
+    names = sorted(p.name for p in (tmp_path / "plain").iterdir())
+    assert names == ["a.png", "b.png", "doc-page001.png", "doc-page002.png", "doc-page003.png"]
+    for name in names:
+        assert np.abs(pixels(dest / name) - pixels(tmp_path / "plain" / name)).max() <= 1e-4
+
+    manifest = pd.read_parquet(dest / "manifest.parquet")
+    cleaned = manifest[manifest.status == "cleaned"]
+    assert sorted(cleaned.output) == names
+    assert (cleaned.seconds > 0).all() and (cleaned.width > 0).all() and (cleaned.height > 0).all()
+    assert all(cleaned.output_bytes[i] == (dest / cleaned.output[i]).stat().st_size for i in cleaned.index)
+    assert cleaned.worker.nunique() == 2  # pages went to both workers, including those of the one PDF
+    failed = manifest[manifest.status == "failed"]
+    assert list(failed.source) == [str(inputs / "broken.png")]
+    with pytest.raises(InputError) as refused, open_upload((inputs / "broken.png").read_bytes(), "broken.png") as up:
+        up.page(0)
+    assert failed.error.iloc[0] == str(refused.value)
+
+    # Second run, through the command line on the same cluster by its address: everything done is skipped;
+    # a changed input and a deleted output are cleaned again.
+    before = {n: (dest / n).stat().st_mtime_ns for n in names}
+    (dest / "doc-page002.png").unlink()
+    c.transpose(Image.Transpose.FLIP_TOP_BOTTOM).save(inputs / "b.png")
+    address = local_ray.get_runtime_context().gcs_address
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-m", "core.clean", str(inputs), "--out", str(dest), "--ray", address,
+                          "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 1, run.stderr[-3000:]
+    again = pd.read_parquet(dest / "manifest.parquet").set_index(["source", "page"]).status
+    assert again[(str(inputs / "broken.png"), 1)] == "failed"
+    assert again[(str(inputs / "b.png"), 1)] == again[(str(inputs / "doc.pdf"), 2)] == "cleaned"
+    skipped = [(str(inputs / "a.png"), 1), (str(inputs / "doc.pdf"), 1), (str(inputs / "doc.pdf"), 3)]
+    assert list(again[skipped]) == ["skipped"] * 3
+    assert all((dest / n).stat().st_mtime_ns == before[n] for n in ["a.png", "doc-page001.png", "doc-page003.png"])
+    assert (dest / "doc-page002.png").exists()
+    assert "2 page(s) cleaned, 3 already done, 1 failed" in run.stdout
