@@ -1,30 +1,40 @@
-"""Whole-page document cleaning at any size, and the batch command line.
+"""Whole-page document cleaning at any size, the outputs (PNG, ZIP, PDF; clean gray or black & white),
+and the batch command line.
 
 Big pages are cut into overlapping tiles: each tile carries ``MARGIN`` pixels of context that are
 thrown away, and neighbouring tiles cross-fade linearly over ``BLEND`` pixels, so the result matches
 one-shot inference and shows no seams while memory stays bounded (one tile's activations at a time).
+Files are opened, decoded, cleaned and encoded one page at a time on one worker thread, so a process
+holds one page in flight however many files, pages or people there are.
 
-    python -m core.clean INPUT... --out DIR   # files or folders; PNG out; bad files reported and skipped
+    python -m core.clean INPUT... --out DIR [--mode gray|bw]   # files or folders; PNG out; bad files skipped
 """
 from __future__ import annotations
 
 import argparse
 import io
 import sys
+import threading
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image
 
 from core.models.documents import DOWNSAMPLING
 
-TILE = 1024  # largest tile core (pixels per side) run at once
+TILE = 512  # largest tile core (pixels per side) run at once: 1024 was as fast and held ~300 MB more
 MARGIN = 64  # context each tile reads beyond what it keeps
 BLEND = 32  # width of the cross-fade between neighbouring tiles
 SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf", ".gif", ".bmp", ".webp"}
+MODES = {"gray": "clean gray", "bw": "black & white"}  # output modes, as the UI names them
+PDF_MIN_SIDE, PDF_MAX_SIDE = 3.0, 14400.0  # page sides viewers accept, in PDF units (1/72 inch)
+T = TypeVar("T")
 
 
 def _round_up(n: int, k: int) -> int:
@@ -49,10 +59,28 @@ def _spans(n: int, tile: int, margin: int, blend: int) -> list[tuple[int, int, n
     return spans
 
 
-# Every tile runs on this one thread. On 2 cores concurrent tiles add no speed, and each app
-# session's thread would keep a tile's activations (~200 MB) in its own malloc arena, so peak
-# memory would grow with the number of people cleaning at once.
-_TILE_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="document-tiles")
+# Every file is opened, decoded, cleaned and encoded on this one thread (and so is every tile of a page
+# cleaned elsewhere). On 2 cores concurrent pages add no speed: each app session's thread would hold a
+# decoded page and a tile's activations in its own malloc arena, so memory would grow with the number of
+# people cleaning at once. pdfium, which renders PDF pages, is not thread-safe either.
+_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="documents",
+                             initializer=lambda: setattr(_here, "worker", True))
+_here = threading.local()
+
+
+def on_worker(job: Callable[[Callable[[float], None]], T], progress: Callable[[float], None] | None = None) -> T:
+    """Run ``job(tick)`` on the document worker and return its result; the fractions the job passes to
+    ``tick`` reach ``progress`` in the calling thread (where Streamlit can draw them)."""
+    if getattr(_here, "worker", False):
+        return job(progress or (lambda f: None))
+    latest = [0.0]
+    future = _WORKER.submit(job, lambda f: latest.__setitem__(0, f))
+    while True:
+        try:
+            return future.result(timeout=0.25)
+        except TimeoutError:
+            if progress:
+                progress(latest[0])
 
 
 def _forward(model, x: np.ndarray) -> np.ndarray:
@@ -60,7 +88,7 @@ def _forward(model, x: np.ndarray) -> np.ndarray:
 
 
 def _run(model, x: np.ndarray) -> np.ndarray:
-    return _TILE_WORKER.submit(_forward, model, x).result()
+    return on_worker(lambda _: _forward(model, x))
 
 
 def clean_array(model, page: np.ndarray, tile: int = TILE, margin: int = MARGIN, blend: int = BLEND,
@@ -73,20 +101,33 @@ def clean_array(model, page: np.ndarray, tile: int = TILE, margin: int = MARGIN,
         raise ValueError(f"expected a 2-D page, got shape {page.shape}")
     h, w = page.shape
     hp, wp = _round_up(h, DOWNSAMPLING), _round_up(w, DOWNSAMPLING)
-    padded = np.pad(page, ((0, hp - h), (0, wp - w)), mode="edge")
+
+    def window(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        # A window of the page edge-padded to (hp, wp), without a padded copy of the whole page.
+        part = page[y0:min(y1, h), x0:min(x1, w)]
+        return np.pad(part, ((0, y1 - y0 - part.shape[0]), (0, x1 - x0 - part.shape[1])), mode="edge")
+
     rows, cols = _spans(hp, tile, margin, blend), _spans(wp, tile, margin, blend)
     if len(rows) == len(cols) == 1:
-        out = _run(model, padded)
+        out = _run(model, window(0, hp, 0, wp)).copy()  # TensorFlow's buffer is read-only
     else:
         out = np.zeros((hp, wp), np.float32)
         done, total = 0, len(rows) * len(cols)
         for y0, y1, wy in rows:
             for x0, x1, wx in cols:
-                out[y0:y1, x0:x1] += _run(model, padded[y0:y1, x0:x1]) * wy[:, None] * wx[None, :]
+                out[y0:y1, x0:x1] += _run(model, window(y0, y1, x0, x1)) * wy[:, None] * wx[None, :]
                 done += 1
                 if progress:
                     progress(done / total)
-    return np.clip(out[:h, :w], 0.0, 1.0)
+    return np.clip(out, 0.0, 1.0, out=out)[:h, :w]
+
+
+BW_THRESHOLD = 0.5  # black & white mode: cleaned pixels darker than this are ink
+
+
+def binarize(cleaned: np.ndarray) -> np.ndarray:
+    """The black & white page: True for paper, False for ink, from a cleaned float page."""
+    return np.asarray(cleaned) > BW_THRESHOLD
 
 
 def clean_image(model, image: Image.Image, progress: Callable[[float], None] | None = None) -> Image.Image:
@@ -97,28 +138,124 @@ def clean_image(model, image: Image.Image, progress: Callable[[float], None] | N
     return Image.fromarray(to_uint8(clean_array(model, gray_to_float(image), progress=progress)), "L")
 
 
-def zip_bytes(files: Iterable[tuple[str, bytes]]) -> bytes:
-    """A ZIP archive in memory of (name, content) files."""
+@dataclass
+class CleanedPage:
+    """One cleaned page, kept encoded (PNG in both modes): page ``index`` of ``count`` of file ``source``."""
+
+    source: str
+    index: int
+    count: int
+    size: tuple[int, int]  # (width, height)
+    dpi: float
+    gray: bytes  # 8-bit grayscale PNG
+    bw: bytes  # 1-bit PNG
+    note: str | None = None
+    name: str = ""  # output file name (PNG), unique within its job
+
+    @property
+    def label(self) -> str:
+        """How the page is named to people: the file name, plus "page i/n" for multi-page files."""
+        return f"{self.source} page {self.index + 1}/{self.count}" if self.count > 1 else self.source
+
+    def png(self, mode: str = "gray") -> bytes:
+        """The page as PNG in output mode ``mode`` ("gray" or "bw")."""
+        return self.bw if mode == "bw" else self.gray
+
+
+def _encode(image: Image.Image, dpi: float) -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+    image.save(buf, "PNG", dpi=(dpi, dpi))
+    return buf.getvalue()
+
+
+def clean_page(model, upload, index: int, tick: Callable[[float], None] | None = None) -> CleanedPage:
+    """Decode, clean and encode page ``index`` of an open ``core.imageio.Upload``; only its PNGs are kept."""
+    from core.imageio import gray_to_float
+
+    page = upload.page(index)
+    size, dpi, note = page.image.size, page.dpi, page.note
+    x = gray_to_float(page.image)
+    del page  # the decoded image is not needed any more
+    cleaned = clean_array(model, x, progress=tick)
+    del x
+    bw = _encode(Image.fromarray(binarize(cleaned)), dpi)
+    cleaned *= 255.0  # in place: a page can be 40 megapixels
+    cleaned += 0.5
+    gray = _encode(Image.fromarray(cleaned.astype(np.uint8), "L"), dpi)
+    return CleanedPage(upload.name, index, upload.count, size, dpi, gray, bw, note)
+
+
+def clean_upload(model, data: bytes, filename: str, dpi: int, left: int | None = None,
+                 progress: Callable[[float], None] | None = None) -> Iterator[CleanedPage]:
+    """Clean one file page by page on the worker (open → for each page: decode → clean → encode → release).
+
+    ``InputError`` naming the file when it breaks a limit (before any page) or a page is damaged.
+    ``left``: pixels still allowed in the job; ``progress``: fraction of this file done (by pixels)."""
+    from core.imageio import open_upload
+
+    upload = on_worker(lambda _: open_upload(data, filename, dpi, left))
+    try:
+        done, total = 0, max(upload.pixels, 1)
+        for i, (w, h) in enumerate(upload.sizes):
+            tick = (lambda f, d=done, n=w * h: progress((d + f * n) / total)) if progress else None
+            yield on_worker(partial(clean_page, model, upload, i), progress=tick)
+            done += w * h
+            if progress:
+                progress(done / total)
+    finally:
+        on_worker(lambda _: upload.close())
+
+
+def output_name(source: str, index: int, count: int, used: set[str] | None = None) -> str:
+    """PNG name for a cleaned page, after its source file: ``letter.png``, or ``letter-page001.png`` for
+    multi-page files; ``-2``, ``-3`` … are added while the name is in ``used`` (which then records it)."""
+    stem = Path(source).stem.lstrip(".") or "page"  # no hidden files: ".scan" gives scan.png
+    base = f"{stem}-page{index + 1:03d}" if count > 1 else stem
+    name, n = f"{base}.png", 2
+    while used is not None and name in used:  # letter.png and letter.jpg in one job
+        name, n = f"{base}-{n}.png", n + 1
+    if used is not None:
+        used.add(name)
+    return name
+
+
+def zip_bytes(files: Iterable[tuple[str, bytes]]) -> bytes:
+    """A ZIP archive in memory of (name, content) files (stored: PNGs are compressed already)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
         for name, data in files:
             z.writestr(name, data)
     return buf.getvalue()
 
 
-def pdf_bytes(images: list[Image.Image], dpi: float = 150) -> bytes:
-    """One multi-page PDF in memory, one image per page."""
-    if not images:
-        raise ValueError("no pages to write")
-    buf = io.BytesIO()
-    images[0].save(buf, "PDF", save_all=True, append_images=images[1:], resolution=dpi)
+def _pdf_layout(width_px: int, height_px: int, dpi: tuple[float, float]) -> tuple[float, float, float, float]:
+    """img2pdf page layout: each page at its image's size and resolution. Viewers want sides within
+    ``PDF_MIN_SIDE``..``PDF_MAX_SIDE`` units; img2pdf scales a larger page down by a /UserUnit of a power
+    of ten, and a side that would then be too short is widened with white margin (e.g. a 1×100000 strip)."""
+    import img2pdf
+
+    w, h = 72.0 * width_px / dpi[0], 72.0 * height_px / dpi[1]
+    unit = img2pdf.find_scale(w, h) if max(w, h) > PDF_MAX_SIDE else 1
+    return max(w, PDF_MIN_SIDE * unit), max(h, PDF_MIN_SIDE * unit), w, h
+
+
+def _group4(png: bytes) -> bytes:
+    """A 1-bit PNG as a CCITT Group 4 TIFF (img2pdf copies its data into the PDF as it is)."""
+    with Image.open(io.BytesIO(png)) as img:
+        buf = io.BytesIO()
+        img.convert("1").save(buf, "TIFF", compression="group4", dpi=img.info.get("dpi", (150, 150)))
     return buf.getvalue()
 
 
-def output_name(label: str, index: int, count: int) -> str:
-    """File name for a cleaned page: the source's stem, plus the page number for multi-page files."""
-    stem = Path(label.split(" page ")[0] if count > 1 else label).stem or "page"
-    return f"{stem}-page{index + 1:03d}.png" if count > 1 else f"{stem}.png"
+def pdf_bytes(pages: list[CleanedPage], mode: str = "gray") -> bytes:
+    """One PDF of the cleaned pages, each at its own size: lossless 8-bit gray (the PNG's data), or 1-bit
+    CCITT Group 4 for black & white (a text page is tens of kB)."""
+    import img2pdf
+
+    if not pages:
+        raise ValueError("no pages to write")
+    images = [_group4(p.bw) if mode == "bw" else p.gray for p in pages]
+    return img2pdf.convert(images, layout_fun=_pdf_layout)
 
 
 def gather(inputs: Iterable[str | Path]) -> list[Path]:
@@ -132,18 +269,23 @@ def gather(inputs: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def _bar(done: int, total: int, label: str) -> None:
+def _bar(done: float, total: int, label: str) -> None:
     filled = int(30 * done / max(total, 1))
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {label[:40]:<40}")
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {int(done)}/{total} {label[:40]:<40}")
     sys.stderr.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.clean", description=__doc__,
+    from core.imageio import InputError, display_name
+    from core.limits import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, PDF_DPI_DEFAULT, describe
+
+    parser = argparse.ArgumentParser(prog="python -m core.clean", description=__doc__, epilog=f"Limits: {describe()}",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", help="image/PDF files or folders")
     parser.add_argument("--out", required=True, type=Path, help="folder for the cleaned PNG pages")
-    parser.add_argument("--pdf-dpi", type=int, default=150, help="resolution for rasterising PDF pages")
+    parser.add_argument("--mode", choices=list(MODES), default="gray",
+                        help="gray: the cleaned page (default); bw: black & white (1-bit PNG)")
+    parser.add_argument("--pdf-dpi", type=int, default=PDF_DPI_DEFAULT, help="resolution for rasterising PDF pages")
     parser.add_argument("--model", type=Path, help="a .keras file with its card (default: weights/documents.keras)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
@@ -155,7 +297,6 @@ def main(argv: list[str] | None = None) -> int:
         from core.archive import run
         return run(args)
 
-    from core.imageio import InputError, display_name, iter_upload
     from core.inference import WeightsError, load_model
 
     try:
@@ -167,19 +308,22 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     failures, written, used = [], 0, set()
     for i, path in enumerate(files):
-        if not args.quiet:
-            _bar(i, len(files), path.name)
+        name = display_name(str(path))
+        bar = (lambda f, i=i, name=name: _bar(i + f, len(files), name)) if not args.quiet else None
+        if bar:
+            bar(0.0)
+        pages_written = 0
         try:
-            pages = list(iter_upload(path.read_bytes(), path.name, args.pdf_dpi))
-            for k, page in enumerate(pages):
-                name, n = output_name(page.label, k, len(pages)), 1
-                while name in used:  # a.png and a.jpg in one run
-                    name, n = f"{Path(output_name(page.label, k, len(pages))).stem}-{n}.png", n + 1
-                used.add(name)
-                clean_image(model, page.image).save(args.out / name)
-                written += 1
+            if path.stat().st_size > MAX_UPLOAD_BYTES:  # refused before it is read into memory
+                raise InputError(f"`{name}` is {path.stat().st_size / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB "
+                                 "per file. Split it or reduce its resolution.")
+            for page in clean_upload(model, path.read_bytes(), path.name, args.pdf_dpi, progress=bar):
+                (args.out / output_name(page.source, page.index, page.count, used)).write_bytes(page.png(args.mode))
+                pages_written += 1
         except (InputError, OSError) as e:
-            failures.append(f"{display_name(str(path))}: {e}")
+            kept = f" ({pages_written} page(s) written before)" if pages_written else ""
+            failures.append(f"{name}: {e}{kept}")
+        written += pages_written
     if not args.quiet:
         _bar(len(files), len(files), "done")
         sys.stderr.write("\n")

@@ -1,27 +1,31 @@
 """Clean documents page: upload scanned pages (or try generated samples), download clean ones."""
-from dataclasses import dataclass
+import io
+from dataclasses import dataclass, field
 
 import streamlit as st
 from PIL import Image
 
 from core import limits
-from core.clean import clean_image, output_name, pdf_bytes, zip_bytes
+from core.clean import MODES, CleanedPage, clean_upload, on_worker, output_name, pdf_bytes, zip_bytes
 from core.documents.pairs import sample_pages
-from core.imageio import InputError, read_upload
+from core.imageio import InputError, display_name, open_upload
 from core.inference import WeightsError, load_model
 from core.render import png_bytes
 from pages import use_app_navigation
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "tif", "tiff", "pdf", "gif", "bmp", "webp"]
 PDF_DPIS = [72, 100, 150, 200, 300]
+PREVIEW_SIDE = 2000  # whole-page views are sent at most this big; the zoomed crops show every pixel
 
 
 @dataclass
-class Result:
-    label: str
-    name: str
-    before: Image.Image
-    after: Image.Image
+class Job:
+    """One upload's results: cleaned pages (encoded), the file each came from, and a message per bad file."""
+
+    pages: list[CleanedPage] = field(default_factory=list)
+    origins: list[int] = field(default_factory=list)  # index into the uploaded files, per page
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @st.cache_resource(show_spinner="Loading the document cleaner…")
@@ -34,56 +38,91 @@ def samples() -> list[tuple[str, bytes]]:
     return [(f"sample-{i + 1}.png", png_bytes(Image.fromarray(p.noisy, "L"))) for i, p in enumerate(sample_pages())]
 
 
-def decode(files: list[tuple[str, bytes]], dpi: int) -> tuple[list, list[str]]:
-    """All pages of all files; a bad file becomes a message naming it, the others still count."""
-    pages, errors = [], []
-    for name, data in files:
-        try:
-            found = read_upload(data, name, pdf_dpi=dpi)
-        except InputError as e:
-            errors.append(str(e))
-            continue
-        pages += [(page, output_name(page.label, i, len(found))) for i, page in enumerate(found)]
-    return pages, errors
+def code(text: str) -> str:
+    """Text (a file name) as a Markdown code span, so it shows as typed; display_name drops backticks."""
+    return f"`{text}`"
 
 
-def clean_all(model, pages: list) -> list[Result]:
-    """Clean every page under one progress bar (advancing within big, tiled pages too)."""
-    bar = st.progress(0.0, text=f"Cleaning {len(pages)} page(s)…")
-    results, used = [], set()
-    for i, (page, name) in enumerate(pages):
-        def tick(f: float, i: int = i) -> None:
-            bar.progress((i + f) / len(pages), text=f"Cleaning page {i + 1} of {len(pages)}…")
+def clean_all(model, files: list[tuple[str, bytes]], dpi: int) -> Job:
+    """Clean every file page by page under one progress bar, within the upload's pixel budget.
+
+    A bad file becomes a message naming it; the pages of the other files (and those of a file that broke
+    part-way) are kept."""
+    job, used, spent = Job(), set(), 0
+    bar = st.progress(0.0, text=f"Cleaning {len(files)} file(s)…")
+    for k, (filename, data) in enumerate(files):
+        name = display_name(filename)
+
+        def tick(f: float, k: int = k, name: str = name) -> None:
+            bar.progress(min(1.0, (k + f) / len(files)), text=f"Cleaning {code(name)} (file {k + 1} of {len(files)})…")
 
         tick(0.0)
-        while name in used:
-            name = f"{name.removesuffix('.png')}-{i + 1}.png"
-        used.add(name)
-        results.append(Result(page.label, name, page.image, clean_image(model, page.image, progress=tick)))
-        if page.note:
-            st.info(page.note)
-    bar.progress(1.0, text=f"Cleaned {len(pages)} page(s).")
-    return results
+        try:
+            for page in clean_upload(model, data, filename, dpi, left=limits.MAX_JOB_PIXELS - spent, progress=tick):
+                page.name = output_name(page.source, page.index, page.count, used)
+                job.pages.append(page)
+                job.origins.append(k)
+                spent += page.size[0] * page.size[1]
+                if page.note and page.index == 0:
+                    job.notes.append(f"{code(name)}: {page.note}")
+        except InputError as e:
+            job.errors.append(str(e))
+    bar.progress(1.0, text=f"Cleaned {len(job.pages)} page(s).")
+    return job
 
 
-def downloads(results: list[Result]) -> None:
-    pngs = [(r.name, png_bytes(r.after)) for r in results]
+def downloads(job: Job, mode: str) -> None:
+    """ZIP and PDF of every page in the chosen output mode, built only when clicked."""
+    pages = job.pages
+    sources = {p.source for p in pages}
+    stem = output_name(sources.pop(), 0, 1).removesuffix(".png") + "-cleaned" if len(sources) == 1 else "cleaned-pages"
+    stem += "-bw" if mode == "bw" else ""
     c1, c2 = st.columns(2)
-    c1.download_button(f"Download all {len(results)} page(s) as ZIP", zip_bytes(pngs), file_name="cleaned-pages.zip",
-                       mime="application/zip", width="stretch")
-    c2.download_button("Download all as one PDF", pdf_bytes([r.after for r in results]),
-                       file_name="cleaned-pages.pdf", mime="application/pdf", width="stretch")
+    c1.download_button(f"Download all {len(pages)} page(s) as ZIP", lambda: zip_bytes((p.name, p.png(mode)) for p in pages),
+                       file_name=f"{stem}.zip", mime="application/zip", on_click="ignore", width="stretch")
+    c2.download_button("Download all as one PDF", lambda: pdf_bytes(pages, mode), file_name=f"{stem}.pdf",
+                       mime="application/pdf", on_click="ignore", width="stretch",
+                       help="Lossless 8-bit gray pages" if mode == "gray" else "1-bit pages, CCITT Group 4 compressed")
+
+
+def view(key: tuple, files: list[tuple[str, bytes]], dpi: int, job: Job, i: int, mode: str) -> tuple[Image.Image, Image.Image]:
+    """Page ``i`` as uploaded (decoded again, on the cleaning worker) and as cleaned; the last one is kept."""
+    held = st.session_state.get("clean_view")
+    if held and held[0] == (key, i, mode):
+        return held[1], held[2]
+    st.session_state.pop("clean_view", None)  # let the previous pair go first
+    filename, data = files[job.origins[i]]
+    page = job.pages[i]
+
+    def decode(_) -> Image.Image:
+        with open_upload(data, filename, dpi) as upload:
+            return upload.page(page.index).image
+
+    before = on_worker(decode)
+    after = Image.open(io.BytesIO(page.png(mode)))
+    after.load()
+    st.session_state["clean_view"] = ((key, i, mode), before, after)
+    return before, after
+
+
+def preview(image: Image.Image) -> Image.Image:
+    """A whole page small enough to send to the browser (any side, e.g. a 1 × 100000 strip)."""
+    small = image.convert("L")
+    small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.BOX)
+    return small
 
 
 @st.fragment
-def viewer(results: list[Result]) -> None:
+def viewer(key: tuple, files: list[tuple[str, bytes]], dpi: int, job: Job, mode: str) -> None:
     """Before/after of one page, a zoomed crop to inspect the text, and its PNG download."""
-    i = st.selectbox("Page", range(len(results)), format_func=lambda k: results[k].label) if len(results) > 1 else 0
-    r = results[i]
+    pages = job.pages
+    i = st.selectbox("Page", range(len(pages)), format_func=lambda k: pages[k].label) if len(pages) > 1 else 0
+    r = pages[i]
+    before, after = view(key, files, dpi, job, i, mode)
     left, right = st.columns(2)
-    left.image(r.before, caption=f"{r.label}: as uploaded (grayscale)", width="stretch")
-    right.image(r.after, caption="cleaned", width="stretch")
-    w, h = r.before.size
+    left.image(preview(before), caption="as uploaded (grayscale)", width="stretch", output_format="PNG")
+    right.image(preview(after), caption=f"cleaned, {MODES[mode]}", width="stretch", output_format="PNG")
+    w, h = before.size
     c1, c2, c3 = st.columns(3)
     zoom = c1.select_slider("Zoom", [1, 2, 3, 4], value=2, key=f"zoom{i}")
     cx = c2.slider("Crop across (%)", 0, 100, 30, key=f"cx{i}")
@@ -91,41 +130,46 @@ def viewer(results: list[Result]) -> None:
     cw, ch = max(1, min(w, 480 // zoom)), max(1, min(h, 320 // zoom))
     x0, y0 = round((w - cw) * cx / 100), round((h - ch) * cy / 100)
     box = (x0, y0, x0 + cw, y0 + ch)
-    big = lambda im: im.crop(box).resize((cw * zoom, ch * zoom), Image.Resampling.NEAREST)  # noqa: E731
+    big = lambda im: im.convert("L").crop(box).resize((cw * zoom, ch * zoom), Image.Resampling.NEAREST)  # noqa: E731
     z1, z2 = st.columns(2)
-    z1.image(big(r.before), caption=f"before, {zoom}× crop", width="stretch", output_format="PNG")
-    z2.image(big(r.after), caption=f"after, {zoom}× crop", width="stretch", output_format="PNG")
-    st.download_button(f"Download {r.name}", png_bytes(r.after), file_name=r.name, mime="image/png")
+    z1.image(big(before), caption=f"before, {zoom}× crop", width="stretch", output_format="PNG")
+    z2.image(big(after), caption=f"after, {zoom}× crop", width="stretch", output_format="PNG")
+    st.download_button(f"Download {code(r.name)}", r.png(mode), file_name=r.name, mime="image/png", on_click="ignore")
 
 
-def run(files: list[tuple[str, bytes]], dpi: int, key: tuple) -> None:
+def run(files: list[tuple[str, bytes]], dpi: int, key: tuple, mode: str) -> None:
     try:
         model = cleaner()
     except WeightsError as e:
         st.error(f"The document cleaner is unavailable: {e}", icon="🚫")
         return
-    pages, errors = decode(files, dpi)
-    for message in errors:
-        st.error(message, icon="🚫")
-    if not pages:
-        return
     cache = st.session_state.setdefault("clean_documents", {})
     if key not in cache:
         cache.clear()  # keep only the latest upload in memory
-        cache[key] = clean_all(model, pages)
-    results = cache[key]
-    downloads(results)
-    viewer(results)
+        st.session_state.pop("clean_view", None)
+        cache[key] = clean_all(model, files, dpi)
+    job = cache[key]
+    for message in job.errors:
+        st.error(message, icon="🚫")
+    for note in job.notes:
+        st.info(note)
+    if not job.pages:
+        return
+    downloads(job, mode)
+    viewer(key, files, dpi, job, mode)
 
 
 use_app_navigation()  # a deep link opened first on a fresh server: see pages/__init__.py
 st.title("🧾 Clean documents")
 st.write(
     "Upload scanned or photographed pages with stains, creases, fading or coffee rings, and download clean "
-    "black-on-white pages: one PNG each, all as a ZIP, or one PDF. Pages of any size are cleaned in overlapping "
-    "tiles. Nothing you upload is stored."
+    "pages: one PNG each, all as a ZIP, or one PDF, in clean gray or in black & white. Pages of any size are "
+    "cleaned in overlapping tiles. Nothing you upload is stored."
 )
 source = st.radio("Pages", ["Upload files", "Try sample pages"], horizontal=True, label_visibility="collapsed")
+mode = st.radio("Output", list(MODES), format_func=MODES.get, horizontal=True, key="mode",
+                help="Clean gray keeps the cleaned page's shades; black & white thresholds it at half gray "
+                     "(1-bit PNGs, and a small CCITT Group 4 PDF).")
 if source == "Upload files":
     c1, c2 = st.columns([3, 1])
     uploads = c1.file_uploader("Scanned pages (PNG, JPEG, TIFF or PDF)", type=UPLOAD_TYPES,
@@ -134,10 +178,10 @@ if source == "Upload files":
                            help="PDF pages are rasterised at this resolution before cleaning.")
     if uploads:
         files = [(u.name, u.getvalue()) for u in uploads]
-        run(files, dpi, (tuple(u.file_id for u in uploads), dpi))
+        run(files, dpi, (tuple(u.file_id for u in uploads), dpi), mode)
     else:
-        st.caption("You can drop many files at once; multi-page TIFFs and PDFs are split into pages.")
+        st.caption("You can drop many files at once; multi-page TIFFs and PDFs are split into pages. "
+                   + limits.describe_job())
 else:
     st.caption("Pages made by the project's own generator and degraded like a bad scan (the same every visit).")
-    files = samples()
-    run(files, limits.PDF_DPI_DEFAULT, ("samples",))
+    run(samples(), limits.PDF_DPI_DEFAULT, ("samples",), mode)

@@ -34,10 +34,10 @@ def test_good_png_pdf_and_broken_file_in_one_upload():
     assert at.selectbox[0].options == ["scan.png", "letter.pdf page 1/2", "letter.pdf page 2/2"]
     assert len(at.image) == 4  # before/after and the zoomed crops
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Download all 3 page(s) as ZIP", "Download all as one PDF", "Download scan.png"]
+    assert labels == ["Download all 3 page(s) as ZIP", "Download all as one PDF", "Download `scan.png`"]
     at.selectbox[0].set_value("letter.pdf page 2/2").run()
     assert not at.exception
-    assert at.get("download_button")[2].label == "Download letter-page002.png"
+    assert at.get("download_button")[2].label == "Download `letter-page002.png`"
 
 
 def test_sample_pages_need_no_upload_and_are_the_same_each_visit():
@@ -49,14 +49,18 @@ def test_sample_pages_need_no_upload_and_are_the_same_each_visit():
     assert np.array_equal(first.noisy, P.sample_pages(1)[0].noisy)
 
 
-def test_clean_all_outputs_are_valid_zip_pdf_and_png():
-    from core.clean import output_name, pdf_bytes, zip_bytes
+def test_output_names_follow_the_source_file():
+    from core.clean import output_name
 
-    pages = [Image.fromarray(np.full((30, 20), 200, np.uint8)) for _ in range(2)]
+    used: set[str] = set()
+    names = [output_name(*args, used) for args in
+             [("letter.pdf", 0, 1), ("letter.png", 0, 1), ("scan.tif", 1, 3), ("photo.jpeg", 0, 1), ("letter.pdf", 0, 1)]]
+    assert names == ["letter.png", "letter-2.png", "scan-page002.png", "photo.png", "letter-3.png"]
+    assert output_name(".hidden", 0, 1) == "hidden.png" and output_name("", 0, 1) == "page.png"
+
+
+def test_zip_keeps_names_and_order():
+    from core.clean import zip_bytes
+
     archive = zipfile.ZipFile(io.BytesIO(zip_bytes([("a.png", b"1"), ("b.png", b"2")])))
-    assert archive.namelist() == ["a.png", "b.png"]
-    import pypdfium2
-
-    assert len(pypdfium2.PdfDocument(pdf_bytes(pages))) == 2
-    assert output_name("scan.tif page 2/3", 1, 3) == "scan-page002.png"
-    assert output_name("photo.jpeg", 0, 1) == "photo.png"
+    assert archive.namelist() == ["a.png", "b.png"] and archive.read("b.png") == b"2"
