@@ -101,16 +101,20 @@ def _dense(weights):
 
 
 def _conv_same(weights):
-    """Stride-1 'same' convolution as one matrix product over the 3×3 (k×k) neighbourhoods."""
+    """Stride-1 'same' convolution as a sum of k×k matrix products, one per kernel tap over the shifted input
+    (no patch matrix: for a 12×12 grid that would be 130 MB)."""
     kernel, bias = weights  # (kh, kw, in, out)
-    kh, kw, _, out = kernel.shape
-    flat = kernel.reshape(-1, out)
+    kh, kw = kernel.shape[:2]
 
     def apply(x):
         n, h, w, _ = x.shape
         padded = np.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
-        patches = np.concatenate([padded[:, i : i + h, j : j + w] for i in range(kh) for j in range(kw)], axis=-1)
-        return _matmul(patches, flat) + bias
+        y = _matmul(padded[:, :h, :w], kernel[0, 0]) + bias
+        for i in range(kh):
+            for j in range(kw):
+                if i or j:
+                    y += _matmul(padded[:, i : i + h, j : j + w], kernel[i, j])
+        return y
 
     return apply
 

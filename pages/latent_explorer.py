@@ -46,9 +46,10 @@ def load_explorer(decoder_path: str, embedding_path: str, encoder_card: str):
 
 @st.cache_resource(show_spinner=False)
 def test_items() -> np.ndarray | None:
-    """The real test items (shipped with the app), for the ends of an interpolation; None when unreadable."""
+    """The real test items (uint8, shipped with the app), for the ends of an interpolation; None when
+    unreadable."""
     try:
-        return to_float(load_test_set().images)[..., 0]
+        return load_test_set().images
     except DataUnavailable:
         return None
 
@@ -182,7 +183,7 @@ def interpolation(decoder: LatentDecoder, embedding) -> None:
                "(test-set indices), decoded from μ")
     items = test_items()
     if items is not None and len(items) == len(embedding.labels):  # the real items at both ends
-        strip = np.concatenate([items[a][None], strip, items[b][None]])
+        strip = np.concatenate([to_float(items[[a]])[..., 0], strip, to_float(items[[b]])[..., 0]])
         caption += "; first and last: the real test items"
     row = mosaic([strip], gap=2)
     picture = enlarge(row, max(1, min(6, 720 // row.shape[1])))

@@ -30,7 +30,8 @@ def free_port() -> int:
 
 @contextmanager
 def serve_app(port: int | None = None, timeout: float = 120, root: Path = ROOT, wrapper: tuple[str, ...] = (),
-              env: dict | None = None, log: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+              env: dict | None = None, log: Path | None = None, poll: float = 0.5,
+              ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Run ``streamlit run app.py`` (the README's command) in ``root`` on localhost, behind ``wrapper`` (e.g.
     setpriv) with ``env``; yield its base URL and process; stop it afterwards. Its output goes to ``log``."""
     port = port or free_port()
@@ -51,7 +52,7 @@ def serve_app(port: int | None = None, timeout: float = 120, root: Path = ROOT, 
                 if proc.poll() is not None or time.time() > deadline:
                     said = Path(log).read_text()[-2000:] if log else "(no log kept)"
                     raise RuntimeError(f"the app did not start: {said}")
-                time.sleep(0.5)
+                time.sleep(poll)
         yield url, proc
     finally:
         proc.terminate()
@@ -69,6 +70,11 @@ def open_latent_pad(page, app_url: str, decodes: str | None = None, timeout_ms: 
     if decodes == "server":
         page.route("**/components.latent_pad.decoder_files/**", lambda route: route.abort())
     page.goto(f"{app_url}/latent_explorer")
+    return latent_pad_painted(page, decodes, timeout_ms)
+
+
+def latent_pad_painted(page, decodes: str | None = None, timeout_ms: int = 120_000):
+    """The pad's (frame, marker) once its plot and first item are painted (see ``open_latent_pad``)."""
     marker = page.frame_locator('iframe[title*="latent_pad"]').locator("#marker")
     marker.wait_for(state="visible", timeout=timeout_ms)
     frame = next(f for f in page.frames if "latent_pad" in f.url)
@@ -81,25 +87,29 @@ def open_latent_pad(page, app_url: str, decodes: str | None = None, timeout_ms: 
 PAGE_PATHS = ("", "denoise", "latent_explorer", "clean_documents")  # app.py's pages, by URL path
 APP_TITLE = "Autoencoder Studio"  # app.py's page config
 NAVIGATION = ["Home", "Denoise", "Latent explorer", "Clean documents"]  # app.py's st.navigation
+IMAGES_PAINTED = ("[...document.querySelectorAll('[data-testid=\"stMain\"] [data-testid=\"stImage\"] img')]"
+                  ".filter(i => i.complete && i.naturalWidth > 0).length >= 4")
+
+
+def wait_painted(page, path: str, timeout_ms: int = 120_000) -> None:
+    """Wait until what a page of the app shows first is painted: the home's four pictures, Denoise's item with
+    its scores and pictures, the latent pad decoding in the browser, the document uploader."""
+    main = page.locator('[data-testid="stMain"]')
+    if path == "latent_explorer":
+        latent_pad_painted(page, "browser", timeout_ms)
+        return
+    if path == "denoise":
+        main.locator('[data-testid="stMetricValue"]').nth(3).wait_for(timeout=timeout_ms)
+    elif path == "clean_documents":
+        main.locator('[data-testid="stFileUploader"]').wait_for(timeout=timeout_ms)
+    if path in ("", "denoise"):
+        page.wait_for_function(IMAGES_PAINTED, timeout=timeout_ms)
 
 
 def wait_until_painted(page, app_url: str, path: str, timeout_ms: int = 120_000) -> None:
-    """Open one page of the app and wait until what it shows first is painted: the home's pictures, Denoise's
-    item with its PSNR, the latent pad decoding in the browser, the document uploader."""
-    if path == "latent_explorer":
-        open_latent_pad(page, app_url, decodes="browser", timeout_ms=timeout_ms)
-        return
+    """Open one page of the app by its URL and wait until it is painted (``wait_painted``)."""
     page.goto(f"{app_url}/{path}")
-    main = page.locator('[data-testid="stMain"]')
-    if path == "":
-        page.wait_for_function("[...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
-                               ".filter(i => i.complete && i.naturalWidth > 0).length >= 4", timeout=timeout_ms)
-    elif path == "denoise":
-        main.locator('[data-testid="stMetricValue"]').nth(3).wait_for(timeout=timeout_ms)
-        page.wait_for_function("[...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
-                               ".filter(i => i.complete && i.naturalWidth > 0).length >= 4", timeout=timeout_ms)
-    else:
-        main.locator('[data-testid="stFileUploader"]').wait_for(timeout=timeout_ms)
+    wait_painted(page, path, timeout_ms)
 
 
 def assert_app_page_without_errors(page) -> None:
