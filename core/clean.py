@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 import threading
 import zipfile
@@ -209,7 +210,7 @@ def clean_upload(model, data: bytes, filename: str, dpi: int, left: int | None =
 def output_name(source: str, index: int, count: int, used: set[str] | None = None) -> str:
     """PNG name for a cleaned page, after its source file: ``letter.png``, or ``letter-page001.png`` for
     multi-page files; ``-2``, ``-3`` … are added while the name is in ``used`` (which then records it)."""
-    stem = Path(source).stem.lstrip(".") or "page"  # no hidden files: ".scan" gives scan.png
+    stem = re.sub(r'[:"|?*]', "_", Path(source).stem).lstrip(".") or "page"  # no hidden files, none Windows refuses
     base = f"{stem}-page{index + 1:03d}" if count > 1 else stem
     name, n = f"{base}.png", 2
     while used is not None and name in used:  # letter.png and letter.jpg in one job

@@ -12,6 +12,7 @@ import math
 import re
 import unicodedata
 import warnings
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -25,6 +26,8 @@ from core.limits import (MAX_FILE_PIXELS, MAX_ICC_PROFILE_BYTES, MAX_PAGES, MAX_
 SUPPORTED = "PNG, JPEG, TIFF, GIF, BMP, WebP or PDF"
 # Pillow refuses PNG metadata chunks over 1 MB, and colour profiles can be larger (they are dropped anyway).
 PngImagePlugin.MAX_TEXT_CHUNK = max(PngImagePlugin.MAX_TEXT_CHUNK, MAX_ICC_PROFILE_BYTES)
+# pdfium is not thread-safe: every call into it (open, inspect, render, close) holds this lock.
+_PDFIUM = threading.RLock()
 
 
 class InputError(ValueError):
@@ -100,12 +103,6 @@ def read_upload(data: bytes, filename: str, pdf_dpi: int = PDF_DPI_DEFAULT) -> l
     """All pages of one uploaded file as grayscale images (for small files; see ``open_upload``)."""
     with open_upload(data, filename, pdf_dpi) as upload:
         return list(upload)
-
-
-def iter_upload(data: bytes, filename: str, pdf_dpi: int = PDF_DPI_DEFAULT) -> Iterator[Page]:
-    """Pages of one uploaded file, decoded one at a time (memory holds one page)."""
-    with open_upload(data, filename, pdf_dpi) as upload:
-        yield from upload
 
 
 def open_upload(data: bytes, filename: str, pdf_dpi: int = PDF_DPI_DEFAULT, left: int | None = None) -> Upload:
@@ -236,61 +233,75 @@ def to_grayscale(img: Image.Image) -> Image.Image:
 
 def _open_pdf(data: bytes, name: str, dpi: int) -> Upload:
     import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
 
     lo, hi = PDF_DPI_RANGE
     if not lo <= dpi <= hi:
         raise InputError(f"PDF resolution must be between {lo} and {hi} dpi, got {dpi}.")
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as e:
-        if "password" in str(e).lower():
-            raise InputError(f"`{name}` is password-protected. Open it, save a copy without a password, "
-                             "and upload that.") from None
-        raise InputError(f"`{name}` is not a readable PDF ({e}). Export it again and retry.") from None
     scale = dpi / 72
-    try:
-        n = len(pdf)
-        if n == 0:
-            raise InputError(f"`{name}` has no pages.")
-        if n > MAX_PAGES:
-            raise InputError(f"`{name}` has {n} pages; the limit is {MAX_PAGES} pages per PDF. "
-                             "Split it and upload the parts.")
-        sizes = []
-        for i in range(n):
-            w_pt, h_pt = pdf.get_page_size(i)
-            w, h = math.ceil(w_pt * scale), math.ceil(h_pt * scale)
-            if w * h > MAX_PIXELS:
-                raise InputError(_pdf_page_too_big(name, i, w_pt, h_pt, dpi))
-            sizes.append((w, h))
-        for i in range(n):  # pdfium decodes every image a page draws in full, whatever the page's size
-            page = pdf[i]
-            try:
-                drawn = [obj.get_px_size() for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,))]
-            finally:
-                page.close()
-            if sum(w * h for w, h in drawn) > MAX_PIXELS:
-                w, h = max(drawn, key=lambda s: s[0] * s[1])
-                raise InputError(f"`{name}` page {i + 1} draws images of {megapixels(sum(a * b for a, b in drawn))} "
-                                 f"megapixels (the largest {w}×{h}), over the limit of {MAX_PIXELS / 1e6:.0f} "
-                                 "megapixels per page. Export the PDF with smaller images and retry.")
-    except InputError:
-        pdf.close()
-        raise
-    except pdfium.PdfiumError as e:
-        pdf.close()
-        raise InputError(f"`{name}` could not be read ({e}): the PDF seems damaged. Export it again and retry.") from None
+    with _PDFIUM:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as e:
+            if "password" in str(e).lower():
+                raise InputError(f"`{name}` is password-protected. Open it, save a copy without a password, "
+                                 "and upload that.") from None
+            raise InputError(f"`{name}` is not a readable PDF ({e}). Export it again and retry.") from None
+        try:
+            sizes = _pdf_sizes(pdf, name, dpi)
+        except InputError:
+            pdf.close()
+            raise
+        except pdfium.PdfiumError as e:
+            pdf.close()
+            raise InputError(f"`{name}` could not be read ({e}): the PDF seems damaged. "
+                             "Export it again and retry.") from None
 
     def decode(i: int) -> Image.Image:
+        with _PDFIUM:
+            page = pdf[i]
+            try:
+                return page.render(scale=scale, grayscale=True).to_pil().convert("L")
+            except pdfium.PdfiumError as e:
+                raise InputError(f"`{name}` page {i + 1} could not be rendered ({e}).") from None
+            finally:
+                page.close()
+
+    def close() -> None:
+        with _PDFIUM:
+            pdf.close()
+
+    return Upload(name, sizes, decode, close, dpi=float(dpi))
+
+
+def _pdf_sizes(pdf, name: str, dpi: int) -> list[tuple[int, int]]:
+    """Every page's size in pixels at ``dpi``, once the page count, each page's size and the images each
+    page draws (pdfium decodes those in full, whatever the page's size) are within the limits."""
+    import pypdfium2.raw as pdfium_c
+
+    n, scale = len(pdf), dpi / 72
+    if n == 0:
+        raise InputError(f"`{name}` has no pages.")
+    if n > MAX_PAGES:
+        raise InputError(f"`{name}` has {n} pages; the limit is {MAX_PAGES} pages per PDF. Split it and upload the parts.")
+    sizes = []
+    for i in range(n):
+        w_pt, h_pt = pdf.get_page_size(i)
+        w, h = math.ceil(w_pt * scale), math.ceil(h_pt * scale)
+        if w * h > MAX_PIXELS:
+            raise InputError(_pdf_page_too_big(name, i, w_pt, h_pt, dpi))
+        sizes.append((w, h))
+    for i in range(n):
         page = pdf[i]
         try:
-            return page.render(scale=scale, grayscale=True).to_pil().convert("L")
-        except pdfium.PdfiumError as e:
-            raise InputError(f"`{name}` page {i + 1} could not be rendered ({e}).") from None
+            drawn = [obj.get_px_size() for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,))]
         finally:
             page.close()
-
-    return Upload(name, sizes, decode, pdf.close, dpi=float(dpi))
+        if sum(w * h for w, h in drawn) > MAX_PIXELS:
+            w, h = max(drawn, key=lambda s: s[0] * s[1])
+            raise InputError(f"`{name}` page {i + 1} draws images of {megapixels(sum(a * b for a, b in drawn))} "
+                             f"megapixels (the largest {w}×{h}), over the limit of {MAX_PIXELS / 1e6:.0f} "
+                             "megapixels per page. Export the PDF with smaller images and retry.")
+    return sizes
 
 
 def _pdf_page_too_big(name: str, index: int, w_pt: float, h_pt: float, dpi: int) -> str:

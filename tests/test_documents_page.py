@@ -57,6 +57,7 @@ def test_output_names_follow_the_source_file():
              [("letter.pdf", 0, 1), ("letter.png", 0, 1), ("scan.tif", 1, 3), ("photo.jpeg", 0, 1), ("letter.pdf", 0, 1)]]
     assert names == ["letter.png", "letter-2.png", "scan-page002.png", "photo.png", "letter-3.png"]
     assert output_name(".hidden", 0, 1) == "hidden.png" and output_name("", 0, 1) == "page.png"
+    assert output_name('a:b*c?"d|.tif', 0, 1) == "a_b_c__d_.png"  # names every file system takes
 
 
 def test_zip_keeps_names_and_order():

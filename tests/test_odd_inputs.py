@@ -348,7 +348,7 @@ def test_page_shows_names_as_typed_in_code_spans():
     at = upload([("**bold** :red[x] $x$\u202e.png", encode(scan(), "PNG")), ("_it_.png", b"junk")])
     assert not at.exception
     assert at.error[0].value.startswith("`_it_.png`")
-    assert at.get("download_button")[2].label == "Download `**bold** :red[x] $x$.png`"
+    assert at.get("download_button")[2].label == "Download `__bold__ _red[x] $x$.png`"  # a name Windows takes
 
 
 def test_page_with_a_40_megapixel_pdf_page_stays_under_2_gb(tmp_path):
