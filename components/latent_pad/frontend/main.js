@@ -238,6 +238,7 @@ marker.addEventListener("keydown", (ev) => {
 });
 
 function onRender(args) {
+  if (args.decoder !== state.decoderName) loadDecoder(args.decoder);  // first: fetched while the plot is built
   let ready = Promise.resolve();
   if (args.data_key !== state.dataKey) {
     if (args.points) {
@@ -248,7 +249,6 @@ function onRender(args) {
     }
   }
   if (state.height !== args.height) { state.height = args.height; Streamlit.setHeight(args.height); }
-  if (args.decoder !== state.decoderName) loadDecoder(args.decoder);
   if (args.point_version !== state.pointVersion) {
     state.pointVersion = args.point_version;
     if (!state.dragging) { state.z = args.point.slice(); ready.then(placeMarker); paintLocal(); }
