@@ -41,7 +41,7 @@ FLUSH_ROWS, FLUSH_SECONDS = 1000, 30.0
 WORKER_CPUS = 1  # CPUs (and TensorFlow threads) per cleaning actor
 DONE = ("cleaned", "skipped")
 COLUMNS = ["source", "page", "pages", "output", "status", "error", "seconds", "input_bytes", "output_bytes",
-           "width", "height", "dpi", "worker", "input_sha256", "model_sha256", "mode"]
+           "width", "height", "dpi", "worker", "started", "input_sha256", "model_sha256", "mode"]
 
 
 def resolve(uri: str) -> tuple[pafs.FileSystem, str]:
@@ -194,10 +194,10 @@ class Cleaner:
         from core.imageio import InputError, display_name, open_upload
 
         result = {**row, "output": "", "seconds": 0.0, "output_bytes": 0, "width": 0, "height": 0, "dpi": 0.0,
-                  "worker": ""}
+                  "worker": "", "started": 0.0}
         if row["status"] != "todo":
             return result
-        start = time.perf_counter()
+        start, result["started"] = time.perf_counter(), time.time()
         try:
             name = output_name(row["doc"], row["page"] - 1, row["pages"])
             result["output"] = str(PurePosixPath(row["folder"], name))
@@ -213,6 +213,40 @@ class Cleaner:
             result.update(status="failed", error=f"{type(e).__name__}: {e}")
         result["seconds"] = time.perf_counter() - start
         return result
+
+
+def _document_pdf(dest: str, pdf: str, pages: list[dict], mode: str) -> str:
+    """Write one document's cleaned pages (PNGs in DEST) as ``pdf`` with the page's PDF writer; the error
+    message, or "" when written."""
+    from core.clean import CleanedPage, pdf_bytes
+
+    fs, root = resolve(dest)
+    try:
+        cleaned = []
+        for p in pages:
+            with fs.open_input_stream(f"{root}/{p['output']}") as f:
+                png = f.read()  # the PNG of this run's mode, which is all pdf_bytes reads for that mode
+            cleaned.append(CleanedPage(p["source"], p["page"] - 1, p["pages"], (p["width"], p["height"]), p["dpi"],
+                                       gray=png, bw=png))
+        _write(fs, f"{root}/{pdf}", pdf_bytes(cleaned, mode))
+        return ""
+    except Exception as e:  # one document's PDF failing does not stop the others
+        return f"{type(e).__name__}: {e}"
+
+
+def write_pdfs(ray, frame: pd.DataFrame, existing: set[str], dest: str, mode: str) -> tuple[int, list[str]]:
+    """One PDF per document whose pages are all done, next to its pages (``doc.pdf``), as Ray tasks; a
+    PDF that exists is rewritten only when a page was cleaned in this run. (PDFs tried, failures)."""
+    task = ray.remote(num_cpus=WORKER_CPUS)(_document_pdf)
+    jobs = {}
+    for (source, folder, doc), g in frame[frame.page > 0].groupby(["source", "folder", "doc"]):
+        pdf = str(PurePosixPath(folder, Path(doc).stem + ".pdf"))
+        if not g.status.isin(DONE).all() or ((g.status == "skipped").all() and pdf in existing):
+            continue
+        pages = g.sort_values("page")[["source", "page", "pages", "output", "width", "height", "dpi"]]
+        jobs[source] = task.remote(dest, pdf, pages.to_dict("records"), mode)
+    errors = dict(zip(jobs, ray.get(list(jobs.values()))))
+    return len(jobs), [f"{source} (PDF): {error}" for source, error in errors.items() if error]
 
 
 def read_manifest(fs: pafs.FileSystem, dest: str) -> pd.DataFrame:
@@ -308,15 +342,17 @@ def run(args: argparse.Namespace) -> int:
                     rows += pending
                     pending, flushed = [], time.monotonic()
             rows += pending
+        manifest = _finish(pd.concat(rows) if rows else pd.DataFrame(columns=COLUMNS + ["folder", "doc"]), previous)
+        others = previous[~previous.source.isin(manifest.source)]  # files this run was not given stay listed
+        _write_table(dest_fs, f"{dest}/{MANIFEST}", pd.concat([manifest[COLUMNS], others[COLUMNS]]))
+        for path in old_parts + _parts(dest_fs, dest):
+            dest_fs.delete_file(path)
+        pdfs = write_pdfs(ray, manifest, existing, dest_uri, mode) if getattr(args, "pdf", False) else None
     finally:
         ctx.target_max_block_size, ctx.enable_progress_bars = saved
         if started:
             ray.shutdown()
-    manifest = _finish(pd.concat(rows) if rows else pd.DataFrame(columns=COLUMNS), previous)
-    _write_table(dest_fs, f"{dest}/{MANIFEST}", manifest[COLUMNS])
-    for path in old_parts + _parts(dest_fs, dest):
-        dest_fs.delete_file(path)
-    return _report(manifest, dest_uri)
+    return _report(manifest, dest_uri, pdfs)
 
 
 def _write_part(fs: pafs.FileSystem, dest: str, run_id: str, n: int, frames: list[pd.DataFrame]) -> None:
@@ -339,12 +375,16 @@ def _finish(manifest: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     return manifest.sort_values(["source", "page"]).reset_index(drop=True)
 
 
-def _report(manifest: pd.DataFrame, dest: str) -> int:
+def _report(manifest: pd.DataFrame, dest: str, pdfs: tuple[int, list[str]] | None = None) -> int:
     counts = manifest.status.value_counts()
     failed = manifest[manifest.status == "failed"]
     for _, r in failed.iterrows():
         where = f" page {r.page}" if r.page else ""
         print(f"failed {r.source}{where}: {r.error}", file=sys.stderr)
+    tried, pdf_failures = pdfs or (0, [])
+    for f in pdf_failures:
+        print(f"failed {f}", file=sys.stderr)
+    written = f"{tried - len(pdf_failures)} PDF(s) written, " if pdfs else ""
     print(f"{counts.get('cleaned', 0)} page(s) cleaned, {counts.get('skipped', 0)} already done, "
-          f"{len(failed)} failed; outputs and {MANIFEST} in {dest}")
-    return 1 if len(failed) else 0
+          f"{len(failed)} failed; {written}outputs and {MANIFEST} in {dest}")
+    return 1 if len(failed) or pdf_failures else 0

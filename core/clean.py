@@ -293,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="clean on Ray Data (pip install -r requirements-archive.txt): an embedded local Ray, or "
                              "the cluster at ADDRESS (or RAY_ADDRESS); --out may then be a URI, e.g. s3://bucket/out")
     parser.add_argument("--gpus-per-worker", type=float, default=0, help="with --ray: GPUs per cleaning worker")
+    parser.add_argument("--pdf", action="store_true", help="with --ray: also one PDF per source document (doc.pdf)")
     args = parser.parse_args(argv)
     if args.ray is not None:  # the only path that imports Ray
         from core.archive import run

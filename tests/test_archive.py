@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from pypdf import PdfReader
 
 from core.archive import _pages, list_inputs
 from core.clean import main
@@ -103,14 +104,14 @@ def test_ray_cleans_like_the_cli_records_failures_and_resumes(local_ray, tmp_pat
     assert failed.error.iloc[0] == str(refused.value)
 
     # Second run, through the command line on the same cluster by its address: everything done is skipped;
-    # a changed input and a deleted output are cleaned again.
+    # a changed input and a deleted output are cleaned again; --pdf adds a PDF per document.
     before = {n: (dest / n).stat().st_mtime_ns for n in names}
     (dest / "doc-page002.png").unlink()
     c.transpose(Image.Transpose.FLIP_TOP_BOTTOM).save(inputs / "b.png")
     address = local_ray.get_runtime_context().gcs_address
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     run = subprocess.run([sys.executable, "-m", "core.clean", str(inputs), "--out", str(dest), "--ray", address,
-                          "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+                          "--pdf", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 1, run.stderr[-3000:]
     again = pd.read_parquet(dest / "manifest.parquet").set_index(["source", "page"]).status
     assert again[(str(inputs / "broken.png"), 1)] == "failed"
@@ -119,4 +120,10 @@ def test_ray_cleans_like_the_cli_records_failures_and_resumes(local_ray, tmp_pat
     assert list(again[skipped]) == ["skipped"] * 3
     assert all((dest / n).stat().st_mtime_ns == before[n] for n in ["a.png", "doc-page001.png", "doc-page003.png"])
     assert (dest / "doc-page002.png").exists()
-    assert "2 page(s) cleaned, 3 already done, 1 failed" in run.stdout
+    assert "2 page(s) cleaned, 3 already done, 1 failed; 3 PDF(s) written" in run.stdout
+    # --pdf: one PDF per document (not for the broken file), its pages the cleaned PNGs, losslessly.
+    assert sorted(p.name for p in dest.glob("*.pdf")) == ["a.pdf", "b.pdf", "doc.pdf"]
+    pdf = PdfReader(dest / "doc.pdf")
+    assert len(pdf.pages) == 3
+    for i, page in enumerate(pdf.pages):
+        assert np.array_equal(np.asarray(page.images[0].image), np.asarray(Image.open(dest / f"doc-page{i + 1:03d}.png")))
