@@ -1,9 +1,11 @@
 """Load test: N people at once in headless Chromium, cleaning an A4 scan and dragging the latent point.
 
-Run: python bench/load.py [--sessions 1 5 10] [--dpi 150]. Starts the app on a free localhost port,
-drives N browser sessions concurrently through the Clean documents page (upload one A4 scan, wait
+Run: python bench/load.py [--sessions 1 5 10] [--dpi 150] [--no-poster]. Starts the app on a free localhost
+port, drives N browser sessions concurrently through the Clean documents page (upload one A4 scan, wait
 for the downloads) and the Latent explorer (a 10-step drag), and prints completion, p50/p95 latency
-and the server's peak RSS per N. Not part of the test suite (minutes of CPU on 2 cores).
+and the server's peak RSS per N. The first session also uploads the 6.5 kB PDF of 50 blank 42 × 42-inch
+pages (2 gigapixels at 150 dpi) with its scan, and must get its refusal message and still its clean page.
+Not part of the test suite (minutes of CPU on 2 cores).
 """
 from __future__ import annotations
 
@@ -26,6 +28,20 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, serve_app  # noqa: E402
 
 A4_MM = (210, 297)
 DRAG_STEPS = 10
+
+
+def poster_pdf(pages: int = 50, inches: float = 42) -> bytes:
+    """A PDF of blank pages of inches × inches: 50 pages take 6.5 kB and 2 gigapixels at 150 dpi."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=inches * 72, height=inches * 72)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
 
 
 def a4_scan(dpi: int) -> bytes:
@@ -57,17 +73,23 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-async def session(browser, url: str, scan: bytes) -> dict:
-    """One person: clean an A4 scan, then drag the latent point; returns latencies in seconds."""
+async def session(browser, url: str, scan: bytes, poster: bytes | None = None) -> dict:
+    """One person: clean an A4 scan (with the poster PDF, when given), then drag the latent point; returns
+    latencies in seconds."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
     try:
         start = time.perf_counter()
         await page.goto(f"{url}/clean_documents")
-        await page.locator('input[type="file"]').set_input_files(
-            files=[{"name": "a4-scan.png", "mimeType": "image/png", "buffer": scan}])
+        files = [{"name": "a4-scan.png", "mimeType": "image/png", "buffer": scan}]
+        if poster:
+            files.append({"name": "poster.pdf", "mimeType": "application/pdf", "buffer": poster})
+        await page.locator('input[type="file"]').wait_for(state="attached", timeout=300_000)
+        await page.locator('input[type="file"]').set_input_files(files=files)
         await page.get_by_role("button", name="Download all as one PDF").wait_for(timeout=900_000)
         documents_s = time.perf_counter() - start
+        if poster:  # refused by name, next to the cleaned scan
+            await page.get_by_text("poster.pdf is 1984 megapixels").wait_for(timeout=10_000)
 
         await page.goto(f"{url}/latent_explorer")
         marker = page.frame_locator('iframe[title*="latent_pad"]').locator("#marker")
@@ -93,13 +115,13 @@ async def session(browser, url: str, scan: bytes) -> dict:
         await context.close()
 
 
-async def run_level(url: str, n: int, scan: bytes) -> list[dict]:
+async def run_level(url: str, n: int, scan: bytes, poster: bytes | None) -> list[dict]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            return await asyncio.gather(*(session(browser, url, scan) for _ in range(n)))
+            return await asyncio.gather(*(session(browser, url, scan, poster if i == 0 else None) for i in range(n)))
         finally:
             await browser.close()
 
@@ -108,9 +130,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 10])
     parser.add_argument("--dpi", type=int, default=150, help="resolution of the A4 scan (150 or 300)")
+    parser.add_argument("--no-poster", action="store_true", help="leave the 50-page poster PDF out of the mix")
     args = parser.parse_args()
-    scan = a4_scan(args.dpi)
-    print(f"A4 scan at {args.dpi} dpi: {len(scan) / 1024:.0f} KB PNG\n")
+    scan, poster = a4_scan(args.dpi), None if args.no_poster else poster_pdf()
+    print(f"A4 scan at {args.dpi} dpi: {len(scan) / 1024:.0f} KB PNG"
+          + ("" if args.no_poster else f"; the first session also uploads a {len(poster) / 1000:.1f} kB poster PDF") + "\n")
     print("| N | completed | clean A4 p50 s | clean A4 p95 s | drag move p50 ms | drag move p95 ms "
           "| server peak RSS MB | wall s |")
     print("|---|---|---|---|---|---|---|---|")
@@ -119,7 +143,7 @@ def main() -> None:
             rss = PeakRSS(proc.pid)
             rss.start()
             start = time.perf_counter()
-            results = asyncio.run(run_level(url, n, scan))
+            results = asyncio.run(run_level(url, n, scan, poster))
             wall = time.perf_counter() - start
             rss.running = False
             rss.join()

@@ -134,7 +134,8 @@ def viewer(key: tuple, files: list[tuple[str, bytes]], dpi: int, job: Job, mode:
     z1, z2 = st.columns(2)
     z1.image(big(before), caption=f"before, {zoom}× crop", width="stretch", output_format="PNG")
     z2.image(big(after), caption=f"after, {zoom}× crop", width="stretch", output_format="PNG")
-    st.download_button(f"Download {code(r.name)}", r.png(mode), file_name=r.name, mime="image/png", on_click="ignore")
+    st.download_button(f"Download {code(r.name)}, {MODES[mode]}", r.png(mode), file_name=r.name, mime="image/png",
+                       on_click="ignore")
 
 
 def run(files: list[tuple[str, bytes]], dpi: int, key: tuple, mode: str) -> None:

@@ -331,7 +331,7 @@ def test_page_refuses_huge_pdfs_by_name_and_cleans_every_odd_but_legal_file():
     for option in ["photo.jpg", "strip.png", "letter.pdf"]:  # the zoom viewer of each works
         at.selectbox[0].set_value(option).run()
         assert not at.exception and len(at.image) == 4
-    assert at.get("download_button")[2].label == "Download `letter.png`"
+    assert at.get("download_button")[2].label == "Download `letter.png`, clean gray"
     at.radio(key="mode").set_value("bw").run()
     assert not at.exception and at.image[1].proto.imgs[0].caption == "cleaned, black & white"
 
@@ -348,7 +348,7 @@ def test_page_shows_names_as_typed_in_code_spans():
     at = upload([("**bold** :red[x] $x$\u202e.png", encode(scan(), "PNG")), ("_it_.png", b"junk")])
     assert not at.exception
     assert at.error[0].value.startswith("`_it_.png`")
-    assert at.get("download_button")[2].label == "Download `__bold__ _red[x] $x$.png`"  # a name Windows takes
+    assert at.get("download_button")[2].label == "Download `__bold__ _red[x] $x$.png`, clean gray"  # a name Windows takes
 
 
 def test_page_with_a_40_megapixel_pdf_page_stays_under_2_gb(tmp_path):
