@@ -345,8 +345,8 @@ def run(args: argparse.Namespace) -> int:
         manifest = _finish(pd.concat(rows) if rows else pd.DataFrame(columns=COLUMNS + ["folder", "doc"]), previous)
         others = previous[~previous.source.isin(manifest.source)]  # files this run was not given stay listed
         _write_table(dest_fs, f"{dest}/{MANIFEST}", pd.concat([manifest[COLUMNS], others[COLUMNS]]))
-        for path in old_parts + _parts(dest_fs, dest):
-            dest_fs.delete_file(path)
+        if old_parts or _parts(dest_fs, dest):  # the manifest now holds what they held
+            dest_fs.delete_dir(f"{dest}/{PARTS}")
         pdfs = write_pdfs(ray, manifest, existing, dest_uri, mode) if getattr(args, "pdf", False) else None
     finally:
         ctx.target_max_block_size, ctx.enable_progress_bars = saved

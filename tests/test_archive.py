@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from core.archive import _pages, list_inputs
+from core.archive import COLUMNS, MANIFEST, PARTS, _pages, _write_table, list_inputs, read_manifest, resolve
 from core.clean import main
 from core.documents.pairs import sample_pages
 from core.imageio import InputError, open_upload
@@ -46,6 +46,17 @@ def test_a_pdf_is_cut_into_one_page_pdfs_that_render_as_its_pages(tmp_path):
                 assert np.array_equal(np.asarray(one.page(0).image), np.asarray(whole.page(i).image))
 
 
+def test_a_multi_page_tiff_is_one_row_per_frame():
+    frames = pages(2)
+    buf = io.BytesIO()
+    frames[0].save(buf, "TIFF", save_all=True, append_images=frames[1:])
+    cut = _pages(buf.getvalue(), "two.tif", 150)
+    assert [index for _, index in cut] == [0, 1]
+    for (payload, index), frame in zip(cut, frames):
+        with open_upload(payload, "two.tif") as upload:
+            assert np.array_equal(np.asarray(upload.page(index).image), np.asarray(frame))
+
+
 def test_inputs_are_files_folders_and_globs(tmp_path):
     for rel in ["a.png", "sub/b.tif", "sub/notes.txt", "c.pdf"]:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -58,11 +69,25 @@ def test_inputs_are_files_folders_and_globs(tmp_path):
         [(str(tmp_path / "a.png"), ""), (str(tmp_path / "c.pdf"), "")])
 
 
+def test_a_run_that_died_left_parts_that_count_as_done(tmp_path):
+    row = dict.fromkeys(COLUMNS, "") | {"source": "/in/a.pdf", "pages": 2, "status": "failed"}
+    fs, dest = resolve(str(tmp_path))
+    _write_table(fs, f"{dest}/{MANIFEST}", pd.DataFrame([row | {"page": 1}, row | {"page": 2}]))
+    _write_table(fs, f"{dest}/{PARTS}/1-000000000.parquet", pd.DataFrame([row | {"page": 2, "status": "cleaned"}]))
+    found = read_manifest(fs, dest).set_index("page").status
+    assert found.to_dict() == {1: "failed", 2: "cleaned"}
+
+
 @pytest.fixture(scope="module")
 def local_ray():
     """A real local Ray instance with 2 CPUs, so the archive runs 2 cleaning workers (processes)."""
     ray = pytest.importorskip("ray", reason="Ray is not installed: pip install -r requirements-archive.txt")
+    import ray.data
+
     ray.init(num_cpus=2, include_dashboard=False, runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
+    # Both workers are up before the first page is handed out: on a busy machine the first actor to load
+    # TensorFlow could otherwise clean these few small pages alone before the second one is ready.
+    ray.data.DataContext.get_current().wait_for_min_actors_s = 600
     yield ray
     ray.shutdown()
 
