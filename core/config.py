@@ -33,11 +33,10 @@ VAE_BROWSER_DECODER_DIR = WEIGHTS_DIR / "vae_decoder_browser"
 BROWSER_DECODER_STEM = "decoder"  # <dir>/decoder.json (layers) and <dir>/decoder.bin (weights)
 
 # The home page's examples, computed from the shipped weights by ``python -m core.examples``.
-EXAMPLES = "examples"
-EXAMPLES_PATH = WEIGHTS_DIR / f"{EXAMPLES}.npz"
+EXAMPLES_PATH = WEIGHTS_DIR / "examples.npz"  # its card: weights/examples.json
 
-# The 10,000 Fashion-MNIST test items ship with the app (the official t10k IDX files, MIT licence), so
-# pages browse items on any machine; the card beside the folder (weights/fashion_mnist_test.json) holds their checksums.
+# The 10,000 Fashion-MNIST test items ship with the app (the official t10k IDX files, MIT licence), so the
+# pages browse items on any machine; the card beside the folder (fashion_mnist_test.json) holds checksums.
 # Training reads the full set from the folders below (or Keras' download).
 FASHION_MNIST_TEST_DIR = WEIGHTS_DIR / "fashion_mnist_test"
 FASHION_MNIST_ENV = "FASHION_MNIST_DIR"

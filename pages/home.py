@@ -66,9 +66,10 @@ def vae_headline() -> str:
 
 def show_denoiser(pictures: dict[str, np.ndarray], numbers: dict) -> None:
     strip = mosaic([np.stack([pictures[k] for k in ("clean", "noisy", "restored")]) / 255.0], gap=3)
-    psnr = numbers["psnr_db"]
+    psnr, noise = numbers["psnr_db"], numbers["noise"]
+    amount = f"{100 * noise['amount']:.0f} % salt-and-pepper" if noise["kind"] == "s&p" else noise["kind"]
     st.image(enlarge(strip, 6), output_format="PNG",
-             caption=f"{numbers['item']}: clean · with 10 % salt-and-pepper noise ({psnr['noisy']:.1f} dB) · "
+             caption=f"{numbers['item']}: clean · with {amount} noise ({psnr['noisy']:.1f} dB) · "
                      f"restored by the autoencoder ({psnr['restored']:.1f} dB)")
 
 
@@ -93,6 +94,7 @@ def example(name: str, pending: list) -> None:
 
 @st.cache_resource(show_spinner=False)
 def live_example(name: str, weights_sha256: str | None) -> tuple[dict[str, np.ndarray], dict]:
+    """A model's example computed from its weights now (cached per weights checksum)."""
     return compute(name)
 
 
