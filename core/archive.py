@@ -289,7 +289,7 @@ def _plan(files: list[tuple[str, str]], previous: pd.DataFrame, existing: set[st
 
 def run(args: argparse.Namespace) -> int:
     """The ``--ray`` path of ``python -m core.clean``; exit code 0, 1 when any page or file failed, 2 when
-    the model cannot be loaded."""
+    the model cannot be loaded or the cluster lacks the GPUs asked for."""
     import ray
     import ray.data
 
@@ -323,9 +323,13 @@ def run(args: argparse.Namespace) -> int:
     ctx.target_max_block_size, ctx.enable_progress_bars = 1, not args.quiet
     gpus = float(getattr(args, "gpus_per_worker", 0) or 0)
     resources = ray.cluster_resources()
-    workers = max(1, int(resources.get("GPU", 0) // gpus) if gpus else int(resources.get("CPU", 1) // WORKER_CPUS))
+    workers = int(resources.get("GPU", 0) // gpus) if gpus else max(1, int(resources.get("CPU", 1) // WORKER_CPUS))
     run_id, rows, pending, flushed = f"{time.time_ns()}", [], [], time.monotonic()
     try:
+        if not workers:
+            print(f"error: --gpus-per-worker {gpus:g}, but the Ray cluster has {resources.get('GPU', 0):g} GPU(s)",
+                  file=sys.stderr)
+            return 2
         if plan:
             ds = (ray.data.from_items(plan, override_num_blocks=min(len(plan), 10_000))
                   .flat_map(_split, fn_kwargs={"pdf_dpi": args.pdf_dpi, "model_sha256": model_sha, "mode": mode},

@@ -152,3 +152,9 @@ def test_ray_cleans_like_the_cli_records_failures_and_resumes(local_ray, tmp_pat
     assert len(pdf.pages) == 3
     for i, page in enumerate(pdf.pages):
         assert np.array_equal(np.asarray(page.images[0].image), np.asarray(Image.open(dest / f"doc-page{i + 1:03d}.png")))
+
+
+def test_asking_for_gpus_the_cluster_lacks_is_an_error_not_a_wait(local_ray, tmp_path, capsys):
+    pages(1)[0].save(tmp_path / "a.png")
+    assert main([str(tmp_path / "a.png"), "--out", str(tmp_path / "out"), "--ray", "--gpus-per-worker", "1"]) == 2
+    assert "the Ray cluster has 0 GPU(s)" in capsys.readouterr().err
