@@ -3,8 +3,8 @@
 Run: python bench/archive.py [--pages 40] [--dpi 150 300] [--workers 1 2]. Writes synthetic degraded A4
 pages (core.documents.pairs) into a temporary folder, half as PNG files and half inside 10-page PDFs,
 then cleans them end to end, each run in a fresh process (model load, Ray start and actor start
-included). Prints a Markdown table: wall time, pages per minute, the seconds a worker spent per page
-(decode, clean, encode, write; from the manifest), the start-up (launch to the first page begun: Ray,
+included). Prints a Markdown table: pages each Ray worker cleaned, wall time, pages per minute, the
+seconds a worker spent per page (decode, clean, encode, write; from the manifest), the start-up (launch to the first page begun: Ray,
 the driver's model check, actors loading TensorFlow and the model) and Ray's overhead per page once
 running: (first page begun to last page written) × workers / pages, minus the worker's seconds
 (splitting, scheduling, moving rows, and workers idle while others start late or finish the tail).
@@ -77,8 +77,10 @@ def bench(dpi: int, n: int, workers: list[int], tmp: Path) -> list[dict]:
         m = pd.read_parquet(out / "manifest.parquet")
         assert (m.status == "cleaned").sum() == n, m.status.value_counts()
         span = (m.started + m.seconds).max() - m.started.min()  # first page begun to last page written
-        rows.append({"run": f"Ray, {k} worker{'s' if k > 1 else ''}", "wall": wall, "worker": m.seconds.mean(),
-                     "startup": m.started.min() - launched, "overhead": span * k / n - m.seconds.mean()})
+        spread = "+".join(map(str, m.worker.value_counts()))  # pages each worker cleaned
+        rows.append({"run": f"Ray, {k} worker{'s' if k > 1 else ''} ({spread} pages)", "wall": wall,
+                     "worker": m.seconds.mean(), "startup": m.started.min() - launched,
+                     "overhead": span * k / n - m.seconds.mean()})
     return rows
 
 
