@@ -27,6 +27,8 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image
 
+from core.jobs import JobQueue
+from core.limits import MAX_QUEUED_JOBS
 from core.models.documents import DOWNSAMPLING
 
 TILE = 512  # largest tile core (pixels per side) run at once: 1024 was as fast and held ~300 MB more
@@ -67,6 +69,8 @@ def _spans(n: int, tile: int, margin: int, blend: int) -> list[tuple[int, int, n
 _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="documents",
                              initializer=lambda: setattr(_here, "worker", True))
 _here = threading.local()
+# Whole uploads of the app's sessions wait here in turn, first come first served, then run on _WORKER.
+DOCUMENT_JOBS = JobQueue(_WORKER, MAX_QUEUED_JOBS)
 
 
 def on_worker(job: Callable[[Callable[[float], None]], T], progress: Callable[[float], None] | None = None) -> T:

@@ -12,6 +12,8 @@ MAX_PAGES = 50  # pages per PDF or multi-page TIFF
 MAX_FILE_PIXELS = 120_000_000  # all pages of one file together: 50 A4 pages at 150 dpi
 MAX_JOB_PIXELS = 120_000_000  # all files of one upload on the Clean documents page together (the CLI streams
 # files one by one, each within MAX_FILE_PIXELS)
+MAX_QUEUED_JOBS = 20  # Clean documents uploads waiting or running in one server, all sessions together (one
+# A4 page each: the last waits ~20 × 2 s on 2 quiet cores); one more is told the server is busy
 MAX_ICC_PROFILE_BYTES = 16 * 2**20  # a colour profile inside a PNG may decompress to this (Pillow's default: 1 MB)
 PDF_DPI_RANGE = (72, 300)
 PDF_DPI_DEFAULT = 150

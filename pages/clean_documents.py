@@ -1,21 +1,24 @@
 """Clean documents page: upload scanned pages (or try generated samples), download clean ones."""
 import io
 from dataclasses import dataclass, field
+from functools import partial
 
 import streamlit as st
 from PIL import Image
 
 from core import limits
-from core.clean import MODES, CleanedPage, clean_upload, on_worker, output_name, pdf_bytes, zip_bytes
+from core.clean import DOCUMENT_JOBS, MODES, CleanedPage, clean_upload, output_name, pdf_bytes, zip_bytes
 from core.documents.pairs import sample_pages
 from core.imageio import InputError, display_name, open_upload
 from core.inference import WeightsError, load_model
+from core.jobs import QueueFull, Ticket
 from core.render import png_bytes
 from pages import use_app_navigation
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "tif", "tiff", "pdf", "gif", "bmp", "webp"]
 PDF_DPIS = [72, 100, 150, 200, 300]
-PREVIEW_SIDE = 2000  # whole-page views are sent at most this big; the zoomed crops show every pixel
+PREVIEW_SIDE = 1000  # whole-page views are sent at most this big, as JPEG (half a 1400-pixel window, sharp on
+# 2x screens); the zoomed crops show every pixel, the downloads are full size
 
 
 @dataclass
@@ -43,18 +46,18 @@ def code(text: str) -> str:
     return f"`{text}`"
 
 
-def clean_all(model, files: list[tuple[str, bytes]], dpi: int) -> Job:
-    """Clean every file page by page under one progress bar, within the upload's pixel budget.
+def clean_files(model, files: list[tuple[str, bytes]], dpi: int, ticket: Ticket) -> Job:
+    """Clean every file page by page within the upload's pixel budget (run on the document worker, as one job
+    of the shared line; ``ticket.report`` carries the progress).
 
     A bad file becomes a message naming it; the pages of the other files (and those of a file that broke
     part-way) are kept."""
     job, used, spent = Job(), set(), 0
-    bar = st.progress(0.0, text=f"Cleaning {len(files)} file(s)…")
     for k, (filename, data) in enumerate(files):
         name = display_name(filename)
 
         def tick(f: float, k: int = k, name: str = name) -> None:
-            bar.progress(min(1.0, (k + f) / len(files)), text=f"Cleaning {code(name)} (file {k + 1} of {len(files)})…")
+            ticket.report(min(1.0, (k + f) / len(files)), f"Cleaning {code(name)} (file {k + 1} of {len(files)})…")
 
         tick(0.0)
         try:
@@ -67,6 +70,30 @@ def clean_all(model, files: list[tuple[str, bytes]], dpi: int) -> Job:
                     job.notes.append(f"{code(name)}: {page.note}")
         except InputError as e:
             job.errors.append(str(e))
+    return job
+
+
+def line_text(ahead: int) -> str:
+    """Where a waiting job stands, for people."""
+    return f"Waiting: {ahead} job{'s' if ahead != 1 else ''} ahead of yours (first come, first served)…"
+
+
+def clean_all(model, files: list[tuple[str, bytes]], dpi: int) -> Job | None:
+    """Clean every file as one job in the server's shared line, showing the place in line, then a progress
+    bar; ``None`` (with a message) when the line is full."""
+    try:
+        ticket = DOCUMENT_JOBS.submit(partial(clean_files, model, files, dpi))
+    except QueueFull:
+        st.warning("The server is busy cleaning other people's documents: please try again in a minute.", icon="⏳")
+        return None
+    bar = st.progress(0.0, text=f"Cleaning {len(files)} file(s)…")
+
+    def update(t: Ticket) -> None:
+        ahead = t.ahead()
+        bar.progress(0.0 if ahead else t.fraction, text=line_text(ahead) if ahead else t.text or "Cleaning…")
+
+    update(ticket)
+    job = ticket.wait(update=update)
     bar.progress(1.0, text=f"Cleaned {len(job.pages)} page(s).")
     return job
 
@@ -86,7 +113,8 @@ def downloads(job: Job, mode: str) -> None:
 
 
 def view(key: tuple, files: list[tuple[str, bytes]], dpi: int, job: Job, i: int, mode: str) -> tuple[Image.Image, Image.Image]:
-    """Page ``i`` as uploaded (decoded again, on the cleaning worker) and as cleaned; the last one is kept."""
+    """Page ``i`` as uploaded (decoded again, in this session's thread: on the worker it would wait behind
+    other people's jobs) and as cleaned; the last one is kept."""
     held = st.session_state.get("clean_view")
     if held and held[0] == (key, i, mode):
         return held[1], held[2]
@@ -94,11 +122,8 @@ def view(key: tuple, files: list[tuple[str, bytes]], dpi: int, job: Job, i: int,
     filename, data = files[job.origins[i]]
     page = job.pages[i]
 
-    def decode(_) -> Image.Image:
-        with open_upload(data, filename, dpi) as upload:
-            return upload.page(page.index).image
-
-    before = on_worker(decode)
+    with open_upload(data, filename, dpi) as upload:
+        before = upload.page(page.index).image
     after = Image.open(io.BytesIO(page.png(mode)))
     after.load()
     st.session_state["clean_view"] = ((key, i, mode), before, after)
@@ -120,8 +145,8 @@ def viewer(key: tuple, files: list[tuple[str, bytes]], dpi: int, job: Job, mode:
     r = pages[i]
     before, after = view(key, files, dpi, job, i, mode)
     left, right = st.columns(2)
-    left.image(preview(before), caption="as uploaded (grayscale)", width="stretch", output_format="PNG")
-    right.image(preview(after), caption=f"cleaned, {MODES[mode]}", width="stretch", output_format="PNG")
+    left.image(preview(before), caption="as uploaded (grayscale)", width="stretch", output_format="JPEG")
+    right.image(preview(after), caption=f"cleaned, {MODES[mode]}", width="stretch", output_format="JPEG")
     w, h = before.size
     c1, c2, c3 = st.columns(3)
     zoom = c1.select_slider("Zoom", [1, 2, 3, 4], value=2, key=f"zoom{i}")
@@ -148,7 +173,10 @@ def run(files: list[tuple[str, bytes]], dpi: int, key: tuple, mode: str) -> None
     if key not in cache:
         cache.clear()  # keep only the latest upload in memory
         st.session_state.pop("clean_view", None)
-        cache[key] = clean_all(model, files, dpi)
+        job = clean_all(model, files, dpi)
+        if job is None:
+            return
+        cache[key] = job
     job = cache[key]
     for message in job.errors:
         st.error(message, icon="🚫")

@@ -72,3 +72,23 @@ def test_names_show_as_typed_and_black_and_white_downloads_are_1_bit(page, app_u
     reader = PdfReader(tmp_path / "pages.pdf")
     image = next(iter(reader.pages[0]["/Resources"]["/XObject"].values())).get_object()
     assert list(image["/Filter"]) == ["/CCITTFaxDecode"] and (image["/Width"], image["/Height"]) == (450, 600)
+
+
+def test_a_second_person_sees_their_place_in_line_then_their_pages(page, browser, app_url):
+    """Two people at once: the second upload waits behind the first whole job, and says so."""
+    big = sample_pages(1, size=(3508, 2480))[0].noisy  # A4 at 300 dpi: seconds of cleaning, even on a quiet machine
+    page.goto(f"{app_url}/clean_documents")
+    page.locator('input[type="file"]').set_input_files(files=[
+        {"name": "first.png", "mimeType": "image/png", "buffer": png_bytes(Image.fromarray(big, "L"))}])
+    page.get_by_text("Cleaning `first.png`").or_(page.get_by_text("Cleaning first.png")).first.wait_for(timeout=120_000)
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        second = context.new_page()
+        upload_scan_and_broken_file(second, app_url, "second.png", "broken.jpg")
+        second.get_by_text("1 job ahead of yours").wait_for(timeout=60_000)
+        second.get_by_role("button", name="Download all 1 page(s) as ZIP").wait_for(timeout=300_000)
+        # the first job finished before the second's pages appeared
+        assert page.get_by_role("button", name="Download all 1 page(s) as ZIP").count() == 1
+    finally:
+        context.close()

@@ -65,3 +65,27 @@ def test_zip_keeps_names_and_order():
 
     archive = zipfile.ZipFile(io.BytesIO(zip_bytes([("a.png", b"1"), ("b.png", b"2")])))
     assert archive.namelist() == ["a.png", "b.png"] and archive.read("b.png") == b"2"
+
+
+def test_a_full_line_says_the_server_is_busy_and_the_next_upload_is_cleaned():
+    import threading
+
+    from core import limits
+    from core.clean import DOCUMENT_JOBS
+
+    gate = threading.Event()
+    held = [DOCUMENT_JOBS.submit(lambda t: gate.wait(60)) for _ in range(limits.MAX_QUEUED_JOBS)]
+    try:
+        noisy = P.held_out_pairs(1)[0].noisy[:120, :100]
+        at = AppTest.from_file(PAGE, default_timeout=180).run()
+        at.file_uploader[0].set_value([("scan.png", png(noisy), "image/png")]).run()
+        assert not at.exception
+        assert len(at.warning) == 1 and "server is busy" in at.warning[0].value and "try again" in at.warning[0].value
+        assert not at.get("download_button")
+    finally:
+        gate.set()
+        for ticket in held:
+            ticket.wait(poll=0.01)
+    at.run()  # the same upload, once the line has room
+    assert not at.exception and not at.warning
+    assert [b.label for b in at.get("download_button")][0] == "Download all 1 page(s) as ZIP"
