@@ -44,11 +44,13 @@ class Ticket(Generic[T]):
             raise Cancelled()
         self.fraction, self.text = fraction, text or self.text
 
-    def wait(self, poll: float = 0.25, update: Callable[[Ticket[T]], None] | None = None) -> T:
+    def wait(self, poll: float = 0.25, update: Callable[[Ticket[T]], None] | None = None,
+             keep: tuple[type[BaseException], ...] = ()) -> T:
         """Block until the job ends and return its result, calling ``update(self)`` every ``poll`` seconds.
 
         Leaving early (an exception in ``update``, e.g. Streamlit stopping the script) cancels the job: taken
-        out of the line if it has not started, stopped at its next ``report`` if it has."""
+        out of the line if it has not started, stopped at its next ``report`` if it has; except for the
+        exception types in ``keep`` (e.g. a rerun that will wait on this ticket again), which keep its place."""
         assert self.future is not None
         try:
             while True:
@@ -57,6 +59,8 @@ class Ticket(Generic[T]):
                 except TimeoutError:
                     if update:
                         update(self)
+        except keep:
+            raise
         except BaseException:
             self.cancel()
             raise

@@ -5,6 +5,7 @@ from functools import partial
 
 import streamlit as st
 from PIL import Image
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException  # a rerun keeps a waiting job's place
 
 from core import limits
 from core.clean import DOCUMENT_JOBS, MODES, CleanedPage, clean_upload, output_name, pdf_bytes, zip_bytes
@@ -78,14 +79,23 @@ def line_text(ahead: int) -> str:
     return f"Waiting: {ahead} job{'s' if ahead != 1 else ''} ahead of yours (first come, first served)…"
 
 
-def clean_all(model, files: list[tuple[str, bytes]], dpi: int) -> Job | None:
+def clean_all(model, files: list[tuple[str, bytes]], dpi: int, key: tuple) -> Job | None:
     """Clean every file as one job in the server's shared line, showing the place in line, then a progress
-    bar; ``None`` (with a message) when the line is full."""
-    try:
-        ticket = DOCUMENT_JOBS.submit(partial(clean_files, model, files, dpi))
-    except QueueFull:
-        st.warning("The server is busy cleaning other people's documents: please try again in a minute.", icon="⏳")
-        return None
+    bar; ``None`` (with a message) when the line is full. A rerun while waiting (another widget touched)
+    keeps the job's place; a new upload or a closed session gives it up."""
+    held = st.session_state.get("clean_ticket")
+    if held and held[0] == key:
+        ticket = held[1]
+    else:
+        if held:
+            held[1].cancel()
+        try:
+            ticket = DOCUMENT_JOBS.submit(partial(clean_files, model, files, dpi))
+        except QueueFull:
+            st.session_state.pop("clean_ticket", None)
+            st.warning("The server is busy cleaning other people's documents: please try again in a minute.", icon="⏳")
+            return None
+        st.session_state["clean_ticket"] = (key, ticket)
     bar = st.progress(0.0, text=f"Cleaning {len(files)} file(s)…")
 
     def update(t: Ticket) -> None:
@@ -93,7 +103,14 @@ def clean_all(model, files: list[tuple[str, bytes]], dpi: int) -> Job | None:
         bar.progress(0.0 if ahead else t.fraction, text=line_text(ahead) if ahead else t.text or "Cleaning…")
 
     update(ticket)
-    job = ticket.wait(update=update)
+    try:
+        job = ticket.wait(update=update, keep=(RerunException,))
+    except RerunException:
+        raise
+    except BaseException:
+        st.session_state.pop("clean_ticket", None)
+        raise
+    st.session_state.pop("clean_ticket", None)
     bar.progress(1.0, text=f"Cleaned {len(job.pages)} page(s).")
     return job
 
@@ -173,7 +190,7 @@ def run(files: list[tuple[str, bytes]], dpi: int, key: tuple, mode: str) -> None
     if key not in cache:
         cache.clear()  # keep only the latest upload in memory
         st.session_state.pop("clean_view", None)
-        job = clean_all(model, files, dpi)
+        job = clean_all(model, files, dpi, key)
         if job is None:
             return
         cache[key] = job

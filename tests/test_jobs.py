@@ -74,6 +74,9 @@ def test_leaving_the_line_cancels_a_waiting_job_and_stops_a_running_one(line):
         raise KeyboardInterrupt  # what a stopped Streamlit script does to its wait
 
     with pytest.raises(KeyboardInterrupt):
+        third.wait(poll=0.01, update=leave, keep=(KeyboardInterrupt,))  # e.g. a rerun: c keeps its place
+    assert third.ahead() == 2
+    with pytest.raises(KeyboardInterrupt):
         waiting.wait(poll=0.01, update=leave)
     assert third.ahead() == 1  # b left the line
     running.cancel()
