@@ -109,3 +109,32 @@ def checksum(pairs: list[RealPair]) -> str:
         h.update(np.ascontiguousarray(p.noisy).tobytes())
         h.update(np.ascontiguousarray(p.clean).tobytes())
     return h.hexdigest()
+
+
+DIBCO_DIR = SHARED_DATA_DIR / "dibco-dev"
+
+
+@dataclass(frozen=True)
+class BinaryPage:
+    """One page with binary ground truth: name (e.g. ``2009/P01``), uint8 scan, bool ink mask."""
+
+    name: str
+    scan: np.ndarray
+    ink: np.ndarray
+
+
+def load_dibco(directory: str | Path = DIBCO_DIR) -> dict[str, list[BinaryPage]]:
+    """DIBCO pages by year (``YEAR/NAME_in.png`` + ``NAME_gt.png``, 0 = ink); empty when absent.
+
+    For validation and model choice only: the contest data are not training pairs for shipped weights.
+    """
+    years: dict[str, list[BinaryPage]] = {}
+    for scan_path in sorted(Path(directory).glob("*/*_in.png")):
+        gt_path = scan_path.with_name(scan_path.name.replace("_in.png", "_gt.png"))
+        if gt_path.is_file():
+            scan = np.asarray(Image.open(scan_path).convert("L"))
+            ink = np.asarray(Image.open(gt_path).convert("L")) < 128
+            if scan.shape == ink.shape:
+                name = f"{scan_path.parent.name}/{scan_path.name[: -len('_in.png')]}"
+                years.setdefault(scan_path.parent.name, []).append(BinaryPage(name, scan, ink))
+    return years

@@ -1,0 +1,58 @@
+"""Page normalisation, a classical baseline: a page divided by its own paper, stretched by its own ink contrast.
+
+Evaluated beside Otsu and Sauvola (``core.evaluation.documents``). Training the cleaner on normalised
+pages was tried and did not beat the shipped model yet (see docs/documents.md).
+
+Real scans differ from each other mostly in paper tone, lighting and ink darkness. Dividing by a robust
+estimate of the paper (a grey closing, which removes strokes narrower than its window, on a small copy)
+maps paper to 1 wherever it is; dividing the remaining darkness by the page's typical ink contrast maps
+typical ink to 0. Faint-but-real ink on dark paper then looks like black on white, while a blank page
+stays nearly blank because the contrast is never stretched by more than ``1 / MIN_CONTRAST``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from scipy.ndimage import gaussian_filter, grey_closing, median_filter
+from skimage.filters import threshold_otsu
+
+SMALL_SIDE = 256  # the paper is estimated on a copy whose shorter side is about this many pixels
+WINDOW = 0.06  # closing window, as a share of the shorter side (wider than any stroke, narrower than stains)
+MIN_CONTRAST = 0.3  # the ink contrast is never taken below this, so noise on a blank page is not amplified
+INK_QUANTILE = 0.5  # the typical ink: this quantile of the darkness of pixels Otsu calls ink
+
+
+def paper(page: np.ndarray) -> np.ndarray:
+    """A smooth estimate of the paper's brightness under every pixel of a float (H, W) page in [0, 1]."""
+    h, w = page.shape
+    k = max(1, min(h, w) // SMALL_SIDE)
+    small = np.asarray(Image.fromarray(page.astype(np.float32), "F").resize((max(1, w // k), max(1, h // k)),
+                                                                                Image.BOX))
+    window = max(3, int(WINDOW * min(small.shape)) | 1)
+    bg = grey_closing(median_filter(small, 3), size=window)
+    bg = gaussian_filter(bg, window / 4)
+    return np.asarray(Image.fromarray(bg, "F").resize((w, h), Image.BILINEAR))
+
+
+def levels(darkness: np.ndarray) -> tuple[float, float]:
+    """(paper, ink): the typical darkness of paper pixels and of ink pixels (Otsu splits them).
+
+    The paper estimate is an upper envelope, so paper pixels sit a little below it; their median
+    darkness is that offset. The ink contrast above it is never taken below ``MIN_CONTRAST``.
+    """
+    sample = darkness[:: max(1, darkness.shape[0] // 512), :: max(1, darkness.shape[1] // 512)]
+    if np.ptp(sample) < 1e-3:
+        return float(sample.flat[0]), float(sample.flat[0]) + MIN_CONTRAST
+    t = threshold_otsu(sample)
+    paper_level = float(np.median(sample[sample <= t]))
+    ink = sample[sample > t]
+    ink_level = float(np.quantile(ink, INK_QUANTILE)) if ink.size else paper_level
+    return paper_level, max(ink_level, paper_level + MIN_CONTRAST)
+
+
+def normalize(page: np.ndarray) -> np.ndarray:
+    """A float32 (H, W) page in [0, 1] with its paper at 1 and its typical ink at 0."""
+    page = np.asarray(page, np.float32)
+    darkness = 1 - np.clip(page / np.maximum(paper(page), 1e-3), 0, 1)
+    paper_level, ink_level = levels(darkness)
+    return (1 - np.clip((darkness - paper_level) / (ink_level - paper_level), 0, 1)).astype(np.float32)

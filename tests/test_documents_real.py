@@ -1,0 +1,88 @@
+"""Real-page evaluation: the page-normalisation baseline, DIBCO scoring, and the README tables from the card."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy.ndimage import gaussian_filter
+
+from core.card import read_card
+from core.config import PROJECT_DIR, card_path
+from core.documents.normalize import MIN_CONTRAST, normalize
+from core.documents.real import load_dibco
+from core.documents.synth import bundled_fonts, render_page
+from core.evaluation.documents import binary_psnr, dibco_scores, f_measure, markdown, otsu, sauvola
+
+
+def text_page(paper: float, ink: float, shading: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(scan in [0, 1], ink mask): a rendered page re-inked at ``ink`` on paper at ``paper``, optionally shaded."""
+    clean = render_page(np.random.default_rng(seed), (480, 400), dpi=200, fonts=bundled_fonts()).image / 255
+    scan = ink + (paper - ink) * clean
+    if shading:
+        yy, xx = np.mgrid[0:480, 0:400] / 480
+        scan = scan * (1 - shading * (xx + yy) / 2)
+    noise = np.random.default_rng(seed + 1).normal(0, 0.02, scan.shape)
+    return np.clip(scan + noise, 0, 1).astype(np.float32), clean < 0.5
+
+
+def blank_page(paper: float = 0.68, seed: int = 0) -> np.ndarray:
+    """Uneven, textured, noisy paper with no ink at all."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:400, 0:360] / 400
+    texture = gaussian_filter(rng.normal(0, 0.03, (400, 360)), 1.5)
+    return np.clip(paper * (1 - 0.25 * xx) + texture + rng.normal(0, 0.015, (400, 360)), 0, 1).astype(np.float32)
+
+
+def test_gray_ink_on_dark_shaded_paper_is_normalised_to_black_on_white():
+    scan, ink = text_page(paper=0.72, ink=0.52, shading=0.3)
+    out = normalize(scan)
+    assert np.median(out[~ink]) > 0.95  # the paper, wherever the shading put it
+    assert np.median(out[ink]) < 0.25  # ink that was only 0.2 darker than its paper
+    assert f_measure(out < 0.5, ink) > 85
+
+
+def test_normalising_a_blank_page_invents_no_ink():
+    out = normalize(blank_page())
+    assert np.mean(out < 0.5) < 0.002
+    assert normalize(np.full((64, 64), 0.4, np.float32)).min() == 1.0  # flat gray paper is paper
+
+
+def test_contrast_is_never_stretched_beyond_its_floor():
+    faint = 1 - 0.05 * (np.random.default_rng(0).random((200, 200)) > 0.9).astype(np.float32)
+    out = normalize(faint)
+    assert out.min() >= 1 - 0.05 / MIN_CONTRAST - 0.02  # a 5 % blemish stays a light gray
+
+
+def test_f_measure_and_psnr_match_hand_counts():
+    truth = np.zeros((10, 10), bool)
+    truth[2:4, 2:7] = True  # 10 ink pixels
+    pred = np.zeros_like(truth)
+    pred[2:4, 2:5] = True  # 6 hits
+    pred[8, :4] = True  # 4 false alarms
+    assert f_measure(pred, truth) == pytest.approx(100 * 2 * 0.6 * 0.6 / 1.2)
+    assert binary_psnr(pred, truth) == pytest.approx(10 * np.log10(100 / 8))  # 4 misses + 4 false alarms
+    assert binary_psnr(truth, truth) > 90
+
+
+def test_dibco_folder_is_read_by_year_and_scored(tmp_path):
+    for year, n in (("2009", 2), ("2011", 1)):
+        (tmp_path / year).mkdir()
+        for k in range(n):
+            scan, ink = text_page(paper=0.75, ink=0.3, seed=k)
+            Image.fromarray((scan * 255).astype(np.uint8)).save(tmp_path / year / f"P0{k}_in.png")
+            Image.fromarray(np.where(ink, 0, 255).astype(np.uint8)).save(tmp_path / year / f"P0{k}_gt.png")
+    (tmp_path / "2011" / "H09_in.png").write_bytes((tmp_path / "2011" / "P00_in.png").read_bytes())  # no truth
+    years = load_dibco(tmp_path)
+    assert {y: [p.name for p in pages] for y, pages in years.items()} == {"2009": ["2009/P00", "2009/P01"],
+                                                                          "2011": ["2011/P00"]}
+    table = dibco_scores(years, {"Otsu threshold": otsu, "Sauvola threshold": sauvola})
+    assert set(table["Otsu threshold"]) == {"2009", "2011", "mean"}
+    assert 80 < table["Otsu threshold"]["2009"]["f_measure"] <= 100
+    assert load_dibco(tmp_path / "absent") == {}
+
+
+def test_readme_tables_are_the_cards_tables():
+    evaluation = read_card(card_path("documents"))["evaluation"]
+    readme = (PROJECT_DIR / "README.md").read_text()
+    tables = markdown(evaluation)
+    assert tables in readme, "README's document tables are stale: paste `python -m core.evaluate documents --markdown`"
