@@ -16,7 +16,7 @@ from scipy.ndimage import median_filter
 from skimage.filters import threshold_otsu, threshold_sauvola
 
 from core.card import read_card, update_card
-from core.clean import binarize, clean_array
+from core.clean import BW_THRESHOLD, binarize, clean_array
 from core.config import WEIGHTS_DIR
 from core.documents import pairs as P
 from core.documents.ocr import cer, ocr
@@ -99,7 +99,7 @@ def binary_psnr(ink: np.ndarray, truth: np.ndarray) -> float:
 
 
 def dibco_scores(years: dict[str, list[BinaryPage]], fns: dict) -> dict:
-    """Per year and method: mean per-page F-measure and PSNR of the output binarised at 0.5."""
+    """Per year and method: mean per-page F-measure and PSNR of the output binarised as the black & white mode."""
     table: dict = {}
     for year, pages in years.items():
         for name, fn in fns.items():
@@ -163,7 +163,7 @@ def evaluate(n_pages: int = P.HELD_OUT_PAGES, weights: Path = WEIGHTS_DIR, with_
     years = load_dibco(dibco_dir)
     if years:
         table = dibco_scores(years, fns)
-        result["dibco_dev"] = {"pages": {y: len(p) for y, p in years.items()}, "binarised_at": 0.5,
+        result["dibco_dev"] = {"pages": {y: len(p) for y, p in years.items()}, "binarised_at": BW_THRESHOLD,
                                "scores": table}
         if "shipped model" in table:
             result["dibco_dev"]["targets_met"] = dibco_targets(table)
@@ -193,7 +193,8 @@ def markdown(result: dict) -> str:
     if isinstance(dibco, dict):
         years = list(dibco["pages"])
         lines += ["", "DIBCO dev pages (" + ", ".join(f"{y}: {n}" for y, n in dibco["pages"].items())
-                  + "), output binarised at 0.5 (= the black & white mode), mean per-page F-measure % / PSNR dB:",
+                  + f"), output binarised at {dibco['binarised_at']:g} (= the black & white mode), "
+                  "mean per-page F-measure % / PSNR dB:",
                   "", "| method | " + " | ".join(years) + " | mean |", "| --- |" + " ---: |" * (len(years) + 1)]
         for name, row in dibco["scores"].items():
             bold = "**" if name == "shipped model" else ""
