@@ -7,6 +7,21 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 WEIGHTS_DIR = PROJECT_DIR / "weights"
 SHARED_DATA_DIR = PROJECT_DIR.parent / "shared" / "data"
 
+# Each model's shipped architecture; the others (the "seed" baselines) are trained and evaluated beside it.
+SHIPPED_ARCHITECTURES = {"denoiser": "unet", "documents": "unet", "vae": "conv"}
+
+
+def model_name(model: str, architecture: str | None = None, part: str | None = None) -> str:
+    """File stem of a model's weights and card: the shipped architecture keeps the plain name, any other adds
+    its own, a part (the VAE's encoder/decoder) comes last.
+
+    ``model_name("denoiser")`` -> "denoiser", ``model_name("denoiser", "seed")`` -> "denoiser_seed",
+    ``model_name("vae", "conv", "encoder")`` -> "vae_encoder", ``model_name("vae", "seed", "decoder")`` ->
+    "vae_seed_decoder"."""
+    shipped = architecture is None or architecture == SHIPPED_ARCHITECTURES[model]
+    return "_".join([model, *([] if shipped else [architecture]), *([part] if part else [])])
+
+
 IMAGE_SIZE = 28
 IMAGE_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 
@@ -25,7 +40,7 @@ CLASS_NAMES = (
 
 # The VAE's latent space is 2-D so the explorer can show and drag it directly.
 LATENT_DIM = 2
-VAE_ENCODER, VAE_DECODER = "vae_encoder", "vae_decoder"
+VAE_ENCODER, VAE_DECODER = model_name("vae", part="encoder"), model_name("vae", part="decoder")
 VAE_EMBEDDING_PATH = WEIGHTS_DIR / "vae_embedding.npz"
 # The shipped decoder's layers and float32 weights for the browser (and the server's NumPy path), made
 # at training time next to the weights; checksums in the decoder's card under "browser_decoder".

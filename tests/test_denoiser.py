@@ -1,3 +1,5 @@
+import argparse
+import dataclasses
 import json
 
 import keras
@@ -10,7 +12,8 @@ from core.inference import WeightsError, load_model, model_exists
 from core.metrics import median_baseline, psnr
 from core.models.denoiser import ARCHITECTURES, SaturatedPixels, psnr_loss
 from core.noise import add_noise
-from core.training.denoiser import train
+from core.training.common import add_recipe_args, recipe_from_args
+from core.training.denoiser import Recipe, main, train
 
 
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
@@ -38,17 +41,51 @@ def test_saturated_pixels_marks_exact_black_and_white():
 
 
 def test_training_smoke_run_writes_a_loadable_model_and_card(tmp_path, tiny_fashion_dir_large):
-    card = train(epochs=1, out=tmp_path, limit=300, data_dir=str(tiny_fashion_dir_large), verbose=0)
+    recipe = Recipe(epochs=1, batch_size=16)
+    card = train(recipe, out=tmp_path, limit=300, data_dir=str(tiny_fashion_dir_large), verbose=0)
     path = tmp_path / "denoiser.keras"
     on_disk = json.loads(path.with_suffix(".json").read_text())
     assert on_disk["sha256"] == card["sha256"] and on_disk["training"]["epochs_run"] == 1
     assert on_disk["training"]["wall_time_s"] > 0 and on_disk["data"]["train_images"] == 300
+    assert Recipe(**on_disk["recipe"]) == recipe  # the card holds the recipe as fields
     model = load_model("denoiser", path)
     assert np.asarray(model(np.zeros((2, *IMAGE_SHAPE), "float32"))).shape == (2, *IMAGE_SHAPE)
 
 
+def test_the_command_line_trains_the_baseline_by_its_recipe_flags(tmp_path, tiny_fashion_dir_large, capsys):
+    main(["--epochs", "1", "--baseline", "--batch-size", "16", "--limit", "64", "--out", str(tmp_path),
+          "--data-dir", str(tiny_fashion_dir_large)])
+    assert "saved denoiser_seed.keras" in capsys.readouterr().out
+    card = json.loads((tmp_path / "denoiser_seed.json").read_text())
+    assert card["architecture"] == "seed_denoiser"
+    assert Recipe(**card["recipe"]) == Recipe(epochs=1, baseline=True, batch_size=16)
+
+
+def test_recipe_flags_are_built_from_the_dataclass_fields():
+    @dataclasses.dataclass(frozen=True)
+    class Toy:
+        steps: int = dataclasses.field(default=5, metadata={"help": "how many steps"})
+        cpu_minutes: float | None = None
+        baseline: bool = False
+        shuffle: bool = True
+        weights: dict[str, float] = dataclasses.field(default_factory=lambda: {"a": 1.0})  # no flag
+
+    parser = argparse.ArgumentParser()
+    add_recipe_args(parser, Toy)
+    assert "how many steps (default: 5)" in parser.format_help() and "--weights" not in parser.format_help()
+    assert recipe_from_args(parser.parse_args([]), Toy) == Toy()
+    parsed = parser.parse_args(["--steps", "7", "--cpu-minutes", "2.5", "--baseline", "--no-shuffle"])
+    assert recipe_from_args(parsed, Toy) == Toy(steps=7, cpu_minutes=2.5, baseline=True, shuffle=False)
+
+
+@pytest.mark.parametrize("name,recipe", [("denoiser", Recipe()), ("denoiser_seed", Recipe(baseline=True))])
+def test_the_default_recipe_is_the_shipped_models(name, recipe):
+    card = json.loads(core.config.card_path(name).read_text())
+    assert Recipe(**card["recipe"]) == recipe and core.config.model_name("denoiser", recipe.architecture) == name
+
+
 def test_a_tampered_model_file_is_refused(tmp_path, tiny_fashion_dir_large):
-    train(epochs=1, out=tmp_path, limit=64, data_dir=str(tiny_fashion_dir_large), verbose=0)
+    train(Recipe(epochs=1), out=tmp_path, limit=64, data_dir=str(tiny_fashion_dir_large), verbose=0)
     path = tmp_path / "denoiser.keras"
     path.write_bytes(path.read_bytes() + b"\0")
     with pytest.raises(WeightsError, match="does not match its model card"):

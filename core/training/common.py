@@ -1,13 +1,50 @@
-"""Pieces every training run shares: timing, saving the model with its card."""
+"""Pieces every training run shares: the recipe as data, timing, saving the model with its card."""
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import time
+import types
+import typing
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from core.card import environment, sha256, write_card
+
+
+CLI_TYPES = (bool, int, float, str)  # recipe fields of these types (or ``X | None``) get a flag
+
+
+def _flag_type(hint) -> type | None:
+    """The scalar type behind a field's annotation (``int | None`` -> int); None when it is not one."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        rest = [a for a in typing.get_args(hint) if a is not type(None)]
+        hint = rest[0] if len(rest) == 1 else None
+    return hint if hint in CLI_TYPES else None
+
+
+def add_recipe_args(parser: argparse.ArgumentParser, recipe: type) -> None:
+    """One flag per field of the ``recipe`` dataclass: ``--batch-size`` for ``batch_size``, its type and default,
+    the help text from ``field(metadata={"help": ...})``. A ``bool`` field that defaults to False becomes a
+    switch; fields of other types (dicts, tuples) stay in the recipe without a flag."""
+    hints = typing.get_type_hints(recipe)
+    for f in dataclasses.fields(recipe):
+        kind = _flag_type(hints[f.name])
+        flag, help_ = "--" + f.name.replace("_", "-"), f.metadata.get("help", "")
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if kind is bool:
+            parser.add_argument(flag, dest=f.name, default=default, help=help_,
+                                action="store_true" if default is False else argparse.BooleanOptionalAction)
+        elif kind is not None:
+            shown = "" if default is None else " (default: %(default)s)"
+            parser.add_argument(flag, dest=f.name, type=kind, default=default, help=help_ + shown)
+
+
+def recipe_from_args(args: argparse.Namespace, recipe: type):
+    """The ``recipe`` instance the parsed flags describe (fields without a flag keep their defaults)."""
+    return recipe(**{f.name: getattr(args, f.name) for f in dataclasses.fields(recipe) if hasattr(args, f.name)})
 
 
 VALIDATION_SIZE = 6000  # Fashion-MNIST training images held out for early stopping
@@ -33,8 +70,9 @@ class Stopwatch:
         return round(time.perf_counter() - self.start, 1)
 
 
-def save_with_card(model: keras.Model, path: Path, card: dict) -> dict:
-    """Save ``model`` to ``path`` (.keras) and its card beside it, with checksum and environment."""
+def save_with_card(model: keras.Model, path: Path, card: dict, recipe=None) -> dict:
+    """Save ``model`` to ``path`` (.keras) and its card beside it, with checksum, environment and the training
+    ``recipe`` (a dataclass) as fields under "recipe": ``Recipe(**card["recipe"])`` rebuilds it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
     card = {
@@ -43,6 +81,7 @@ def save_with_card(model: keras.Model, path: Path, card: dict) -> dict:
         "sha256": sha256(path),
         "architecture": model.name,
         "parameters": int(model.count_params()),
+        **({"recipe": dataclasses.asdict(recipe)} if recipe is not None else {}),
         **card,
         **environment(),
     }

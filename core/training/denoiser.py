@@ -2,29 +2,45 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from core.config import weight_path
+from core.config import SHIPPED_ARCHITECTURES, model_name, weight_path
 from core.data import load_fashion_mnist, to_float
 from core.metrics import psnr
 from core.models.denoiser import ARCHITECTURES, psnr_loss
-from core.noise import MIXTURE_LOW, add_noise, random_mixture
-from core.training.common import Stopwatch, epochs_run, save_with_card, train_validation_split
+from core.noise import add_noise, random_mixture
+from core.training.common import (Stopwatch, add_recipe_args, epochs_run, recipe_from_args, save_with_card,
+                                  train_validation_split)
 
 
-# Training noise: salt-and-pepper (the page's default) half the time, the other kinds sharing the rest;
-# one kind and amount per 16 images, amounts skewed towards the small ones users pick most.
-NOISE_WEIGHTS = {"s&p": 3.0, "gaussian": 1.0, "speckle": 1.0, "poisson": 1.0}
-AMOUNT_SKEW = 2.0
-NOISE_CHUNK = 16
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides the trained weights; the defaults are the shipped model's recipe."""
 
+    epochs: int = field(default=16, metadata={"help": "at most this many epochs (early stopping may end sooner)"})
+    baseline: bool = field(default=False, metadata={"help": "train the seed architecture instead of the U-Net"})
+    batch_size: int = field(default=32, metadata={"help": "images per batch"})
+    seed: int = field(default=0, metadata={"help": "seeds weights, shuffling and noise"})
+    learning_rate: float = field(default=1e-3, metadata={"help": "Adam's learning rate, halved on a plateau"})
+    early_stopping_patience: int = field(default=2, metadata={"help": "epochs without a better validation loss"})
+    # Training noise: salt-and-pepper (the page's default) half the time, the other kinds sharing the rest;
+    # one kind and amount per chunk of images, amount = MIXTURE_LOW + (kind's max − MIXTURE_LOW)·u^skew.
+    noise_weights: dict[str, float] = field(
+        default_factory=lambda: {"s&p": 3.0, "gaussian": 1.0, "speckle": 1.0, "poisson": 1.0})
+    noise_chunk: int = field(default=16, metadata={"help": "images sharing one noise kind and amount"})
+    amount_skew: float = field(default=2.0, metadata={"help": "exponent on u: above 1 favours small amounts"})
 
-def mixed_noise(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The training noise mixture applied to ``clean``."""
-    return random_mixture(clean, rng, chunk=NOISE_CHUNK, weights=NOISE_WEIGHTS, skew=AMOUNT_SKEW)
+    @property
+    def architecture(self) -> str:
+        return "seed" if self.baseline else SHIPPED_ARCHITECTURES["denoiser"]
+
+    def noise(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The training noise mixture applied to ``clean``."""
+        return random_mixture(clean, rng, chunk=self.noise_chunk, weights=self.noise_weights, skew=self.amount_skew)
 
 
 class SaltPepperPSNR(keras.callbacks.Callback):
@@ -45,94 +61,68 @@ class SaltPepperPSNR(keras.callbacks.Callback):
 class NoisyPairs(keras.utils.PyDataset):
     """Batches of (noisy, clean); every epoch reshuffles and draws new noise kinds and amounts."""
 
-    def __init__(self, clean: np.ndarray, batch_size: int, seed: int) -> None:
+    def __init__(self, clean: np.ndarray, recipe: Recipe) -> None:
         super().__init__()
-        self.clean, self.batch_size = clean, batch_size
-        self.rng = np.random.default_rng(seed)
+        self.clean, self.recipe = clean, recipe
+        self.rng = np.random.default_rng(recipe.seed)
         self.order = self.rng.permutation(len(clean))
 
     def __len__(self) -> int:
-        return -(-len(self.clean) // self.batch_size)
+        return -(-len(self.clean) // self.recipe.batch_size)
 
     def __getitem__(self, i: int):
-        clean = self.clean[self.order[i * self.batch_size : (i + 1) * self.batch_size]]
-        return mixed_noise(clean, self.rng), clean
+        size = self.recipe.batch_size
+        clean = self.clean[self.order[i * size : (i + 1) * size]]
+        return self.recipe.noise(clean, self.rng), clean
 
     def on_epoch_end(self) -> None:
         self.order = self.rng.permutation(len(self.clean))
 
 
-def train(
-    epochs: int = 8,
-    architecture: str = "unet",
-    out: Path | None = None,
-    limit: int | None = None,
-    batch_size: int = 32,
-    seed: int = 0,
-    data_dir: str | None = None,
-    verbose: int = 1,
-) -> dict:
-    """Train one denoiser, save it with its card, and return the card."""
+def train(recipe: Recipe = Recipe(), out: Path | None = None, limit: int | None = None,
+          data_dir: str | None = None, verbose: int = 1) -> dict:
+    """Train one denoiser by ``recipe``, save it with its card (to ``out`` or weights/), return the card;
+    ``limit`` cuts the training images for smoke runs."""
+    seed = recipe.seed
     keras.utils.set_random_seed(seed)
     data = load_fashion_mnist(data_dir)
     x_train, x_val = train_validation_split(to_float(data.x_train), limit)
     # A fixed noisy validation set, mixed like training, so early stopping compares like with like.
-    val_noisy = mixed_noise(x_val, np.random.default_rng(seed + 1))
+    val_noisy = recipe.noise(x_val, np.random.default_rng(seed + 1))
 
-    model = ARCHITECTURES[architecture]()
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=psnr_loss, jit_compile=True)
+    model = ARCHITECTURES[recipe.architecture]()
+    model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss=psnr_loss, jit_compile=True)
     sp10 = SaltPepperPSNR(x_val, seed + 2)
     callbacks = [
         sp10,
-        keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True),
+        keras.callbacks.EarlyStopping(patience=recipe.early_stopping_patience, restore_best_weights=True),
         keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1),
     ]
     clock = Stopwatch()
-    history = model.fit(
-        NoisyPairs(x_train, batch_size, seed),
-        validation_data=(val_noisy, x_val),
-        epochs=epochs,
-        callbacks=callbacks,
-        verbose=verbose,
-    )
-    wall = clock.seconds
-
-    name = "denoiser" if architecture == "unet" else f"denoiser_{architecture}"
-    path = Path(out) / f"{name}.keras" if out else weight_path(name)
-    return save_with_card(
-        model,
-        path,
-        {
-            "task": "Fashion-MNIST denoising: float32 (N, 28, 28, 1) in [0, 1] -> same shape and range",
-            "data": {"source": data.source, "sha256_arrays": data.checksum(),
-                     "train_images": len(x_train), "validation_images": len(x_val)},
-            "training": {
-                "loss": "−PSNR per image in dB, 10·log10(MSE + 1e-5), averaged over the batch",
-                "optimizer": "adam 1e-3, halved on plateau", "batch_size": batch_size,
-                "epochs_requested": epochs, "epochs_run": epochs_run(history),
-                "noise": f"fresh every epoch: per {NOISE_CHUNK} images a kind drawn with weights "
-                         f"{NOISE_WEIGHTS} and amount {MIXTURE_LOW:g} + (slider max − {MIXTURE_LOW:g})·u^{AMOUNT_SKEW:g}, "
-                         "u uniform in [0, 1]",
-                "early_stopping": "patience 2 on validation loss, best weights restored",
-                "seed": seed, "wall_time_s": wall,
-                "val_loss_per_epoch": [round(v, 4) for v in history.history["val_loss"]],
-                "val_psnr_sp10_per_epoch": [round(v, 2) for v in history.history["val_psnr_sp10"]],
-            },
-            "validation_psnr_sp10_db": round(sp10.measure(model), 2),
+    history = model.fit(NoisyPairs(x_train, recipe), validation_data=(val_noisy, x_val), epochs=recipe.epochs,
+                        callbacks=callbacks, verbose=verbose)
+    name = model_name("denoiser", recipe.architecture)
+    card = {
+        "task": "Fashion-MNIST denoising: float32 (N, 28, 28, 1) in [0, 1] -> same shape and range",
+        "data": {"source": data.source, "sha256_arrays": data.checksum(),
+                 "train_images": len(x_train), "validation_images": len(x_val)},
+        "training": {
+            "epochs_run": epochs_run(history), "wall_time_s": clock.seconds,
+            "val_loss_per_epoch": [round(v, 4) for v in history.history["val_loss"]],
+            "val_psnr_sp10_per_epoch": [round(v, 2) for v in history.history["val_psnr_sp10"]],
         },
-    )
+        "validation_psnr_sp10_db": round(sp10.measure(model), 2),
+    }
+    return save_with_card(model, Path(out) / f"{name}.keras" if out else weight_path(name), card, recipe)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m core.train denoiser", description=__doc__)
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--baseline", action="store_true", help="train the seed architecture instead")
+    add_recipe_args(parser, Recipe)
     parser.add_argument("--limit", type=int, help="train on only this many images (smoke runs)")
-    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--out", type=Path, help="folder to write to (default: weights/)")
     parser.add_argument("--data-dir", help="Fashion-MNIST folder (default: see core.data)")
     args = parser.parse_args(argv)
-    card = train(args.epochs, "seed" if args.baseline else "unet", args.out, args.limit,
-                 args.batch_size, data_dir=args.data_dir)
+    card = train(recipe_from_args(args, Recipe), args.out, args.limit, args.data_dir)
     print(f"saved {card['file']}: {card['parameters']} parameters, {card['training']['wall_time_s']} s, "
           f"validation PSNR at s&p 10 %: {card['validation_psnr_sp10_db']} dB")
