@@ -1,4 +1,4 @@
-"""Real-page evaluation: the page-normalisation baseline, DIBCO scoring, and the README tables from the card."""
+"""Real-page evaluation: the page-normalisation baseline and DIBCO scoring (the docs tables: tests/test_docs.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,12 +6,10 @@ import pytest
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
-from core.card import read_card
-from core.config import PROJECT_DIR, card_path
 from core.documents.normalize import MIN_CONTRAST, normalize
 from core.documents.real import load_dibco
 from core.documents.synth import bundled_fonts, render_page
-from core.evaluation.documents import binary_psnr, dibco_scores, f_measure, markdown, otsu, sauvola
+from core.evaluation.documents import binary_psnr, dibco_scores, f_measure, otsu, sauvola
 
 
 def text_page(paper: float, ink: float, shading: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -80,9 +78,3 @@ def test_dibco_folder_is_read_by_year_and_scored(tmp_path):
     assert 80 < table["Otsu threshold"]["2009"]["f_measure"] <= 100
     assert load_dibco(tmp_path / "absent") == {}
 
-
-def test_readme_tables_are_the_cards_tables():
-    evaluation = read_card(card_path("documents"))["evaluation"]
-    readme = (PROJECT_DIR / "README.md").read_text()
-    tables = markdown(evaluation)
-    assert tables in readme, "README's document tables are stale: paste `python -m core.evaluate documents --markdown`"

@@ -1,0 +1,134 @@
+"""The numbers in README.md and docs/*.md, rendered from the model cards: ``python -m core.docs [--check]``.
+
+A generated block sits between ``<!-- generated: NAME -->`` and ``<!-- end generated -->``; NAME picks its
+renderer in ``BLOCKS``. Everything else in those files is written by hand.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from core.card import read_card
+from core.config import PROJECT_DIR, card_path, model_name
+
+DOCS = (PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").glob("*.md")))
+BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end generated -->)", re.S)
+
+
+def card(model: str, architecture: str | None = None, part: str | None = None) -> dict:
+    """The card of one shipped or baseline model, e.g. ``card("vae", "seed", "decoder")``."""
+    return read_card(card_path(model_name(model, architecture, part)))
+
+
+def denoiser_results() -> dict:
+    """The denoiser cards' test metrics as ``core.evaluation.denoiser.evaluate`` returns them."""
+    from core.evaluation.denoiser import MODELS  # the evaluation module loads TensorFlow
+
+    cards = {label: read_card(card_path(name)) for label, name in MODELS.items()}
+    first = next(iter(cards.values()))["test_metrics"]
+    return {setting: {"noisy input": row["noisy input"], "median 3×3": row["median 3×3"],
+                      **{label: c["test_metrics"][setting]["model"] for label, c in cards.items()}}
+            for setting, row in first.items()}
+
+
+def denoiser() -> str:
+    """The table and quality bar that ``python -m core.evaluate denoiser`` prints, plus the training cost."""
+    from core.evaluation.denoiser import quality_bar, table
+
+    shipped, seed = card("denoiser"), card("denoiser", "seed")
+    cost = "; ".join(f"{label}: {c['parameters']:,} parameters, {c['training']['epochs_run']} epochs in "
+                     f"{c['training']['wall_time_s']:.0f} s" for label, c in (("U-Net", shipped), ("seed", seed)))
+    results = denoiser_results()
+    return (table(results) + "\n\n" + "\n".join(f"- {line}" for line in quality_bar(results))
+            + f"\n\n{cost}.\n")
+
+
+def documents() -> str:
+    """The tables that ``python -m core.evaluate documents --markdown`` prints, the targets, the training cost."""
+    from core.evaluation import documents as E  # the evaluation module loads TensorFlow
+
+    shipped, seed = card("documents"), card("documents", "seed")
+    synth, real, dibco = (shipped["evaluation"][k] for k in ("held_out_synthetic", "held_out_real", "dibco_dev"))
+    said = {True: "met", False: "**not met**"}
+    targets = [f"synthetic quality bar (remove ≥ {100 * E.QUALITY_BAR:g} % of the noisy RMSE, beat every baseline; "
+               f"removed {100 * synth['rmse_removed']:.1f} %): {said[synth['quality_bar_met']]}",
+               f"real Kaggle RMSE ≤ {E.REAL_RMSE_TARGET}: {said[real['target_met']]}",
+               f"DIBCO mean F-measure ≥ {E.DIBCO_F_TARGET:g} %: {said[dibco['targets_met']['mean_f_measure']]}",
+               f"DIBCO every year ≥ Sauvola + {E.DIBCO_MARGIN:g}: "
+               f"{said[dibco['targets_met']['every_year_beats_sauvola_by_3']]}",
+               f"DIBCO mean PSNR ≥ {E.DIBCO_PSNR_TARGET:g} dB: {said[dibco['targets_met']['mean_psnr']]}"]
+    costs = "; ".join(f"{label}: {t['steps_run']:,} steps = {t['patches_seen']:,} patches, {t['cpu_seconds_used']:.0f} "
+                      f"CPU-s, {t['wall_time_s'] / 60:.0f} min wall"
+                      for label, t in (("U-Net", shipped["training"]), ("seed", seed["training"])))
+    return (E.markdown(shipped["evaluation"]) + "\nTargets: " + "; ".join(targets) + ".\n"
+            + f"\nTraining ({shipped['training']['budget']} each): {costs}.\n")
+
+
+def vae() -> str:
+    """Test −ELBO of the shipped VAE and the seed baseline, with their size and training time."""
+    lines = ["| model | test −ELBO (nats/image) | reconstruction | KL | parameters (enc + dec) | epochs | training wall time |",
+             "|---|---|---|---|---|---|---|"]
+    for label, arch in (("shipped (`conv`)", None), ("seed baseline", "seed")):
+        enc, dec = card("vae", arch, "encoder"), card("vae", arch, "decoder")
+        m = dec["test_neg_elbo_nats"]
+        lines.append(f"| {label} | {m['neg_elbo']:.2f} | {m['reconstruction']:.2f} | {m['kl']:.2f} | "
+                     f"{enc['parameters']:,} + {dec['parameters']:,} | {dec['training']['epochs_run']} | "
+                     f"{dec['training']['wall_time_s']:.0f} s |")
+    test = card("vae", part="decoder")["test_set"]
+    return "\n".join(lines) + (f"\n\n{test['images']:,} test images; reconstruction averaged over "
+                               f"{test['samples_per_image']} draws of z per image, KL exact.\n")
+
+
+def headline() -> str:
+    """One line per model for the README: its page, its main number against the simplest rival, its doc."""
+    sp10 = card("denoiser")["test_metrics"]["s&p 0.1"]
+    ev = card("documents")["evaluation"]
+    synth, real, dibco = ev["held_out_synthetic"]["rmse"], ev["held_out_real"]["rmse"], ev["dibco_dev"]["scores"]
+    vae_card = card("vae", part="decoder")
+    rows = [
+        ("Fashion denoiser", "Denoise", f"**{sp10['model']['psnr_db']:.2f} dB** PSNR on the 10,000 test items at "
+         f"10 % salt-and-pepper (noisy {sp10['noisy input']['psnr_db']:.2f}, 3×3 median "
+         f"{sp10['median 3×3']['psnr_db']:.2f})", "denoiser"),
+        ("Document cleaner", "Clean documents", f"RMSE **{synth['shipped model']:.4f}** on synthetic held-out pages "
+         f"(noisy {synth['noisy input']:.4f}), {real['shipped model']:.4f} on real Kaggle pages (noisy "
+         f"{real['noisy input']:.4f}); DIBCO mean F-measure {dibco['shipped model']['mean']['f_measure']:.1f} % "
+         f"(Otsu {dibco['Otsu threshold']['mean']['f_measure']:.1f} %)", "documents"),
+        ("Clothing VAE (2-D latent)", "Latent explorer", f"test −ELBO **{vae_card['test_neg_elbo_nats']['neg_elbo']:.2f}"
+         f"** nats per item (seed architecture {vae_card['seed_baseline_test_neg_elbo_nats']['neg_elbo']:.2f}; "
+         "lower is better)", "vae"),
+    ]
+    return "\n".join(["| model | page | how good (from its card) | details |", "|---|---|---|---|"]
+                     + [f"| {m} | {p} | {h} | [docs/{d}.md](docs/{d}.md) |" for m, p, h, d in rows]) + "\n"
+
+
+BLOCKS: dict[str, Callable[[], str]] = {"denoiser": denoiser, "documents": documents, "vae": vae,
+                                         "headline": headline}
+
+
+def render(text: str) -> str:
+    """The text with every generated block rendered again from the cards."""
+    return BLOCK.sub(lambda m: m[1] + BLOCKS[m[2]]() + m[4], text)
+
+
+def stale(paths: tuple[Path, ...] = DOCS) -> list[Path]:
+    """The files whose generated blocks differ from the cards."""
+    return [p for p in paths if render(p.read_text()) != p.read_text()]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m core.docs", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="only list stale files; exit status 1 if any")
+    args = parser.parse_args(argv)
+    paths = stale()
+    for path in paths:
+        print(f"{'stale' if args.check else 'rewrote'} {path.relative_to(PROJECT_DIR)}")
+        if not args.check:
+            path.write_text(render(path.read_text()))
+    sys.exit(1 if args.check and paths else 0)
+
+
+if __name__ == "__main__":
+    main()
