@@ -19,7 +19,7 @@ from PIL import Image, ImageCms
 from streamlit.testing.v1 import AppTest
 
 from core import config, limits
-from core.clean import BW_THRESHOLD, CleanedPage, binarize, clean_upload, main, pdf_bytes, zip_bytes
+from core.clean import CleanedPage, binarize, clean_upload, main, pdf_bytes, zip_bytes
 from core.documents.pairs import sample_pages
 from core.imageio import InputError, display_name, open_upload, read_upload, to_grayscale
 from core.inference import load_model
@@ -202,7 +202,6 @@ def test_pdf_and_zip_take_any_page_side_the_cleaner_accepts(size):
 
 def test_black_and_white_is_the_cleaned_page_thresholded_at_half():
     x = np.array([[0.0, 0.49, 0.5, 0.51, 1.0]], np.float32)
-    assert BW_THRESHOLD == 0.5
     assert binarize(x).tolist() == [[False, False, False, True, True]]  # True is paper
 
 
