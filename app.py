@@ -20,8 +20,13 @@ PAGES = [
 
 
 def load_tensorflow() -> None:
-    """Import TensorFlow and the models, then move what is loaded out of the garbage collector's way
-    (Streamlit collects after every run: 0.6–0.9 s each with TensorFlow loaded, ~1 ms once frozen)."""
+    """Import TensorFlow and the models, then move what is loaded out of the garbage collector's way.
+
+    Process-wide, so it lives here and nowhere else: Streamlit runs a full ``gc.collect`` after every run,
+    fragment runs (each drag step of the latent pad) included; with TensorFlow loaded that took 0.6–0.9 s
+    here, far longer than a drag step. Moving the long-lived objects (modules, models) to the permanent
+    generation makes it ~1 ms. Pages that import TensorFlow themselves do it before or while this runs, so
+    what they load is frozen here too."""
     importlib.import_module("core.models")
     gc.collect()
     gc.freeze()

@@ -1,9 +1,10 @@
 """Latent explorer latency: server-side decode of one point, and pointer move -> painted image in Chromium.
 
 Run: python bench/latent.py [--repeats 500] [--moves 120]. Prints a Markdown table (milliseconds).
-Server: the shipped decoder on one point, called directly — the NumPy path the page uses, one traced
-tf.function, the Keras model called directly, and ``predict`` for contrast; back to back, and "as in
-the app": a pause and Streamlit's post-run ``keras.backend.clear_session()`` before each call. End to end: the app on a
+Server: the shipped decoder on one point, called directly — the page's path (the ONNX export run by
+onnxruntime on one thread), one traced tf.function (the page's fallback), the Keras model called directly, and
+``predict`` for contrast; back to back, and "as in the app": a pause and Streamlit's post-run
+``keras.backend.clear_session()`` before each call; and a 12×12 manifold grid. End to end: the app on a
 free localhost port, headless Debian Chromium holding the mouse button down on the point and moving
 it ``--moves`` times; for each move the pad records the time from the pointermove event to the frame
 after the new item is drawn (``window.latentPad.latencies``, in the browser's clock), and this script
@@ -25,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from core.config import VAE_DECODER  # noqa: E402
+from core.config import VAE_DECODER, weight_path  # noqa: E402
 from core.inference import load_model  # noqa: E402
-from core.latent import LatentDecoder  # noqa: E402
+from core.latent import LatentDecoder, fast_decoder  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, open_latent_pad, serve_app  # noqa: E402
 
 
@@ -63,14 +64,17 @@ def streamlit_between_runs(pause_s: float):
 
 def server_latency(repeats: int, pause_s: float) -> dict[str, list[float]]:
     decoder = load_model(VAE_DECODER)
-    fast = LatentDecoder(decoder)
+    fast, traced = fast_decoder(weight_path(VAE_DECODER))[0], LatentDecoder(decoder)
     points = np.random.default_rng(0).normal(0, 2, (repeats, 2)).astype(np.float32)
+    grid = points[:144].reshape(1, 144, 2)
     app_like = streamlit_between_runs(pause_s)
     return {
         f"server decode, page path ({fast.backend}), as in the app": time_calls(fast, points, app_like),
-        "server decode, traced tf.function, as in the app": time_calls(fast.keras, points, app_like),
+        "server decode, traced tf.function, as in the app": time_calls(traced, points, app_like),
         f"server decode, page path ({fast.backend}), back to back": time_calls(fast, points),
-        "server decode, traced tf.function, back to back": time_calls(fast.keras, points),
+        "server decode, traced tf.function, back to back": time_calls(traced, points),
+        f"server decode of a 12×12 grid, page path ({fast.backend})": time_calls(lambda z: fast(z[0]),
+                                                                                  np.repeat(grid, 20, 0)),
         "server decode, decoder(z, training=False), back to back": time_calls(
             lambda z: decoder(z, training=False).numpy(), points),
         "server decode, model.predict (contrast)": time_calls(lambda z: decoder.predict(z, verbose=0),

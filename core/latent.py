@@ -1,9 +1,14 @@
-"""The VAE's latent space for the explorer: embedding file, fast decoding, prior samples, lines and grids.
+"""The VAE's latent space for the explorer: embedding file, the decoder's exports, fast decoding, prior
+samples, lines and grids.
 
-Importing this module loads no TensorFlow: the shipped decoder also runs from its browser export (plain
-layers + float32 weights) through NumPy. Pictures (uint8, enlargement, mosaics, PNG) are core.render's job."""
+The decoder is trained in Keras and exported at training time twice, beside its weights, each checked
+against Keras then and against the card's checksums when read: to ONNX (``weights/vae_decoder.onnx``), which
+the server runs with onnxruntime, and to the latent pad's browser format (``weights/vae_decoder_browser/``),
+which ``components/latent_pad/frontend/decoder.js`` runs. Importing this module loads no TensorFlow.
+Pictures (uint8, enlargement, mosaics, PNG) are core.render's job. Why two exports: docs/vae.md."""
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import zipfile
@@ -77,69 +82,16 @@ def load_embedding(path: Path) -> Embedding:
     return Embedding(z_mean.astype(np.float32), labels.astype(np.int64), sha)
 
 
-_ACTIVATIONS = {
-    "linear": lambda x: x,
-    "relu": lambda x: np.maximum(x, 0.0),
-    "sigmoid": lambda x: 0.5 * (1.0 + np.tanh(0.5 * x)),  # = 1 / (1 + e^-x), without overflow
-}
-
-
-BLAS_BATCH = 8  # from this many items on, decode with BLAS products (a 12×12 grid: 0.9 s -> 0.4 s here)
-
-
-def _matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    # A few items (a drag step): einsum's own single-threaded loop, since BLAS would wake its thread pool,
-    # which on a busy machine costs more than these small products take. Batches: one BLAS product.
-    if len(x) < BLAS_BATCH:
-        return np.einsum("...i,ij->...j", x, w)
-    return (x.reshape(-1, x.shape[-1]) @ w).reshape(*x.shape[:-1], w.shape[1])
-
-
-def _dense(weights):
-    kernel, bias = weights
-    return lambda x: _matmul(x, kernel) + bias
-
-
-def _conv_same(weights):
-    """Stride-1 'same' convolution as a sum of k×k matrix products, one per kernel tap over the shifted input
-    (no patch matrix: for a 12×12 grid that would be 130 MB)."""
-    kernel, bias = weights  # (kh, kw, in, out)
-    kh, kw = kernel.shape[:2]
-
-    def apply(x):
-        n, h, w, _ = x.shape
-        padded = np.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
-        y = _matmul(padded[:, :h, :w], kernel[0, 0]) + bias
-        for i in range(kh):
-            for j in range(kw):
-                if i or j:
-                    y += _matmul(padded[:, i : i + h, j : j + w], kernel[i, j])
-        return y
-
-    return apply
-
-
-def _conv_transpose_same(weights, stride: int):
-    """'same' transposed convolution: every input pixel scatters kernel × value onto a stride-spaced output."""
-    kernel, bias = weights  # (kh, kw, out, in)
-    kh, kw, out, _ = kernel.shape
-    flat = kernel.transpose(3, 0, 1, 2).reshape(kernel.shape[3], -1)  # in -> (kh, kw, out)
-
-    def apply(x):
-        n, h, w, _ = x.shape
-        taps = _matmul(x, flat).reshape(n, h, w, kh, kw, out)
-        y = np.zeros((n, h * stride + kh, w * stride + kw, out), np.float32)
-        for i in range(kh):
-            for j in range(kw):
-                y[:, i : i + h * stride : stride, j : j + w * stride : stride] += taps[:, :, :, i, j]
-        return y[:, : h * stride, : w * stride] + bias
-
-    return apply
+# The ops and activations decoder.js runs (components/latent_pad/frontend/decoder.js lists the same; a test
+# checks both lists agree). A decoder with any other layer fails its export at training time.
+BROWSER_OPS = ("dense", "conv_same", "conv_transpose_same", "reshape")
+BROWSER_ACTIVATIONS = ("linear", "relu", "sigmoid")
+BROWSER_FORMAT = "latent-pad-decoder/1"
 
 
 @dataclass(frozen=True)
 class Step:
-    """One layer of a decoder plan: ``op`` is dense, conv_same, conv_transpose_same or reshape."""
+    """One layer of the browser export: ``op`` is one of BROWSER_OPS."""
 
     op: str
     weights: tuple[np.ndarray, ...] = ()
@@ -148,10 +100,9 @@ class Step:
     shape: tuple[int, ...] = ()
 
 
-def decoder_plan(model: keras.Model) -> list[Step] | None:
-    """The decoder's layers as plain steps (float32 weights), or None when it holds a layer not covered here.
-
-    The one walk over the layers that both the NumPy forward pass and the browser's decoder follow."""
+def decoder_plan(model: keras.Model) -> list[Step]:
+    """The decoder's layers as BROWSER_OPS steps (float32 weights). LatentError naming the first layer that
+    decoder.js cannot run."""
     steps = []
     for layer in model.layers:
         kind, config = type(layer).__name__, layer.get_config()
@@ -161,53 +112,30 @@ def decoder_plan(model: keras.Model) -> list[Step] | None:
         if kind == "Reshape":
             steps.append(Step("reshape", shape=tuple(config["target_shape"])))
             continue
-        if not config.get("use_bias", True) or config.get("activation") not in _ACTIVATIONS:
-            return None
         same = config.get("padding") == "same" and tuple(config.get("dilation_rate", (1, 1))) == (1, 1)
-        if kind == "Dense":
+        fits = config.get("use_bias", True) and config.get("activation") in BROWSER_ACTIVATIONS
+        if fits and kind == "Dense":
             steps.append(Step("dense", weights, config["activation"]))
-        elif kind == "Conv2D" and same and tuple(config["strides"]) == (1, 1):
+        elif fits and kind == "Conv2D" and same and tuple(config["strides"]) == (1, 1):
             steps.append(Step("conv_same", weights, config["activation"]))
-        elif kind == "Conv2DTranspose" and same and config["strides"][0] == config["strides"][1]:
+        elif fits and kind == "Conv2DTranspose" and same and config["strides"][0] == config["strides"][1]:
             steps.append(Step("conv_transpose_same", weights, config["activation"], stride=config["strides"][0]))
         else:
-            return None
+            raise LatentError(
+                f"the decoder's layer {layer.name} ({kind}, activation {config.get('activation')!r}) is not one "
+                f"the latent pad's browser decoder runs ({', '.join(BROWSER_OPS)}; activations "
+                f"{', '.join(BROWSER_ACTIVATIONS)}, with bias, 'same' padding): add it to decoder.js and "
+                "core.latent.BROWSER_OPS, or change the decoder")
     return steps
 
 
-def numpy_forward(plan: list[Step]):
-    """A decoder plan's forward pass in NumPy (same weights, same maths), run in the calling thread.
-
-    Tests check it equals the Keras model the plan came from."""
-    ops = []
-    for step in plan:
-        if step.op == "reshape":
-            ops.append(lambda x, shape=step.shape: x.reshape((len(x),) + shape))
-            continue
-        op = {"dense": _dense, "conv_same": _conv_same,
-              "conv_transpose_same": lambda w, s=step.stride: _conv_transpose_same(w, s)}[step.op](step.weights)
-        activation = _ACTIVATIONS[step.activation]
-        ops.append(lambda x, op=op, activation=activation: activation(op(x)))
-
-    def forward(z: np.ndarray) -> np.ndarray:
-        x = z
-        for op in ops:
-            x = op(x)
-        return x
-
-    return forward
-
-
-def browser_decoder(model: keras.Model) -> tuple[dict, bytes] | None:
-    """The decoder for a JavaScript forward pass: a JSON-able spec and its weights as little-endian float32.
+def browser_decoder(model: keras.Model) -> tuple[dict, bytes]:
+    """The decoder for decoder.js: a JSON-able spec and its weights as little-endian float32.
 
     Each spec layer names its op, activation, stride/shape and the [offset, shape] of its kernel and bias
-    (in floats) in the blob. None when ``decoder_plan`` does not cover the model."""
-    plan = decoder_plan(model)
-    if plan is None:
-        return None
+    (in floats) in the blob. LatentError when the decoder holds a layer decoder.js cannot run."""
     layers, blobs, offset = [], [], 0
-    for step in plan:
+    for step in decoder_plan(model):
         spec = {"op": step.op, "activation": step.activation, "stride": step.stride, "shape": list(step.shape),
                 "weights": []}
         for w in step.weights:
@@ -215,81 +143,101 @@ def browser_decoder(model: keras.Model) -> tuple[dict, bytes] | None:
             blobs.append(np.ascontiguousarray(w, dtype="<f4").tobytes())
             offset += w.size
         layers.append(spec)
-    return {"format": "latent-pad-decoder/1", "latent_dim": LATENT_DIM, "layers": layers}, b"".join(blobs)
-
-
-def plan_from_browser(spec: dict, blob: bytes) -> list[Step]:
-    """The plan back from a browser export (``browser_decoder``), so the server decodes without TensorFlow."""
-    floats = np.frombuffer(blob, dtype="<f4")
-    plan = []
-    for layer in spec["layers"]:
-        weights = tuple(floats[w["offset"] : w["offset"] + int(np.prod(w["shape"]))].reshape(w["shape"])
-                        for w in layer["weights"])
-        plan.append(Step(layer["op"], weights, layer["activation"], layer["stride"], tuple(layer["shape"])))
-    return plan
+    return {"format": BROWSER_FORMAT, "latent_dim": LATENT_DIM, "layers": layers}, b"".join(blobs)
 
 
 def browser_decoder_files(folder: Path) -> tuple[Path, Path]:
-    """Where a browser export lies: ``<folder>/decoder.json`` (spec) and ``<folder>/decoder.bin`` (weights)."""
-    return folder / f"{BROWSER_DECODER_STEM}.json", folder / f"{BROWSER_DECODER_STEM}.bin"
+    """Where a browser export lies: ``<folder>/decoder.json`` (spec) and ``<folder>/decoder.bin.gz`` (weights,
+    gzipped once here: served as application/gzip, the app server does not compress them again on every
+    request, which cost 0.5–1.5 s of a first visit on the busy 2-core machine; the browser inflates them)."""
+    return folder / f"{BROWSER_DECODER_STEM}.json", folder / f"{BROWSER_DECODER_STEM}.bin.gz"
 
 
-def export_browser_decoder(model: keras.Model, folder: Path, made_from: str) -> dict | None:
+def export_browser_decoder(model: keras.Model, folder: Path, made_from: str) -> dict:
     """Write the decoder's browser export into ``folder``; return its card entry (file checksums and
-    ``made_from``, the SHA-256 of the decoder's .keras file), or None (nothing written) when
-    ``decoder_plan`` does not cover the model."""
-    export = browser_decoder(model)
-    if export is None:
-        return None
+    ``made_from``, the SHA-256 of the decoder's .keras file). LatentError (nothing written) when the decoder
+    holds a layer decoder.js cannot run."""
+    spec, blob = browser_decoder(model)
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
-    for path, data in zip(browser_decoder_files(folder), (json.dumps(export[0]).encode(), export[1])):
+    contents = (json.dumps(spec).encode(), gzip.compress(blob, 9, mtime=0))
+    for path, data in zip(browser_decoder_files(folder), contents):
         path.write_bytes(data)
         files[path.name] = hashlib.sha256(data).hexdigest()
     return {"folder": folder.name, "files": files, "made_from": made_from}
 
 
-def read_browser_decoder(folder: Path, card: dict) -> tuple[dict, bytes, str]:
-    """Read a browser export checked against its decoder's card; returns spec, weights and a short version
-    tag (from the checksums). LatentError, naming the file, when it is missing or does not match."""
+def read_browser_decoder(folder: Path, card: dict) -> str:
+    """Check a browser export against its decoder's card; returns a short version tag (from the checksums)
+    for its URL. LatentError, naming the file, when it is missing or does not match."""
     entry = card.get("browser_decoder") or {}
     if entry.get("made_from") != card.get("sha256"):
         raise LatentError(f"{folder.name} was not made from the shipped decoder: "
-                          "re-create it with `python -m core.train vae`")
-    data = []
+                          "re-create it with `python -m core.train vae --export-only`")
     for path in browser_decoder_files(folder):
         if not path.is_file():
-            raise LatentError(f"{path} is missing: re-create it with `python -m core.train vae`")
-        data.append(path.read_bytes())
-        if hashlib.sha256(data[-1]).hexdigest() != entry.get("files", {}).get(path.name):
+            raise LatentError(f"{path} is missing: re-create it with `python -m core.train vae --export-only`")
+        if sha256(path) != entry.get("files", {}).get(path.name):
             raise LatentError(f"{path} does not match its checksum in the decoder's card")
-    try:
-        spec = json.loads(data[0])
-        plan_from_browser(spec, data[1])
-    except (ValueError, KeyError, TypeError) as e:
-        raise LatentError(f"{browser_decoder_files(folder)[0]} cannot be read ({e})") from e
-    return spec, data[1], entry["files"][browser_decoder_files(folder)[1].name][:16]
+    return entry["files"][browser_decoder_files(folder)[1].name][:16]
+
+
+def onnx_path(decoder_path: Path) -> Path:
+    """The decoder's ONNX export lies beside it: ``weights/vae_decoder.onnx``."""
+    return Path(decoder_path).with_suffix(".onnx")
+
+
+def export_onnx(model: keras.Model, path: Path, made_from: str, check_points: int = 256) -> dict:
+    """Export the decoder to ONNX (Keras' ``export(format="onnx")``, through tf2onnx) and check that
+    onnxruntime gives what Keras gives on ``check_points`` random points; return its card entry. LatentError
+    (the file removed) when they differ by more than 1e-5."""
+    model(np.zeros((1, LATENT_DIM), np.float32))  # a model loaded from disk must be called once to export
+    model.export(str(path), format="onnx", verbose=False)
+    z = np.random.default_rng(0).normal(0, 3, (check_points, LATENT_DIM)).astype(np.float32)
+    diff = float(np.max(np.abs(LatentDecoder(onnx=path.read_bytes())(z) - np.asarray(model(z))[..., 0])))
+    if not diff <= 1e-5:
+        path.unlink()
+        raise LatentError(f"the ONNX export of the decoder differs from Keras by {diff:.2g}: not written")
+    return {"file": path.name, "sha256": sha256(path), "made_from": made_from, "max_abs_diff_vs_keras": diff}
+
+
+def read_onnx(path: Path, card: dict) -> bytes:
+    """The ONNX export's bytes, checked against its decoder's card; LatentError naming the file otherwise."""
+    entry = card.get("onnx") or {}
+    if entry.get("made_from") != card.get("sha256"):
+        raise LatentError(f"{path.name} was not made from the shipped decoder: "
+                          "re-create it with `python -m core.train vae --export-only`")
+    if not path.is_file():
+        raise LatentError(f"{path} is missing: re-create it with `python -m core.train vae --export-only`")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        raise LatentError(f"{path} does not match its checksum in the decoder's card")
+    return data
 
 
 class LatentDecoder:
     """The shipped decoder for interactive use: z (N, 2) -> pixel probabilities (N, 28, 28).
 
-    It runs the decoder's weights through NumPy in the calling thread: a single point then takes about a
-    millisecond even on a busy machine, where waking TensorFlow's thread pools can cost tens of
-    milliseconds. Built from a Keras model, or from a plan alone (``plan_from_browser``: no TensorFlow at
-    all). Models with layers ``decoder_plan`` does not cover use one traced tf.function."""
+    From the decoder's ONNX export, run by onnxruntime on one thread (no TensorFlow: a point takes about a
+    millisecond even on a busy machine, where waking TensorFlow's thread pools can cost tens), or from the
+    Keras model through one traced tf.function."""
 
-    def __init__(self, decoder: keras.Model | None = None, *, plan: list[Step] | None = None) -> None:
-        self.model = decoder
-        plan = plan if plan is not None else decoder_plan(decoder)
-        self._numpy = numpy_forward(plan) if plan is not None else None
-        self._traced = None
-        if self._numpy is None and decoder is None:
-            raise LatentError("a LatentDecoder needs a Keras decoder or a plan")
+    def __init__(self, model: keras.Model | None = None, *, onnx: bytes | None = None) -> None:
+        if (model is None) == (onnx is None):
+            raise LatentError("a LatentDecoder needs a Keras decoder or an ONNX export, not both")
+        self.model = model
+        self._session = self._traced = None
+        if onnx is not None:
+            import onnxruntime
+
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = options.inter_op_num_threads = 1
+            self._session = onnxruntime.InferenceSession(onnx, options, providers=["CPUExecutionProvider"])
+            self._input = self._session.get_inputs()[0].name
 
     @property
     def backend(self) -> str:
-        return "numpy" if self._numpy else "tf.function"
+        return "onnxruntime" if self._session else "tf.function"
 
     def _keras_call(self, z: np.ndarray) -> np.ndarray:
         if self._traced is None:
@@ -304,12 +252,8 @@ class LatentDecoder:
         z = np.asarray(z, dtype=np.float32).reshape(-1, LATENT_DIM)
         if not np.all(np.isfinite(z)):
             raise LatentError("latent coordinates must be finite numbers")
-        out = self._numpy(z) if self._numpy else self._keras_call(z)
+        out = self._session.run(None, {self._input: z})[0] if self._session else self._keras_call(z)
         return np.asarray(out, np.float32)[..., 0]
-
-    def keras(self, z: np.ndarray) -> np.ndarray:
-        """The same decode through the Keras model itself (the reference the fast path must equal)."""
-        return self._keras_call(np.asarray(z, np.float32).reshape(-1, LATENT_DIM))[..., 0]
 
     def one(self, z1: float, z2: float) -> np.ndarray:
         """The (28, 28) item decoded at (z1, z2)."""
@@ -317,17 +261,22 @@ class LatentDecoder:
 
 
 def fast_decoder(decoder_path: Path) -> tuple[LatentDecoder, str | None, str | None]:
-    """The decoder at ``decoder_path`` for interactive use, preferably from its browser export (NumPy, no
-    TensorFlow). Returns the decoder, the export's version tag (None when it is unusable) and why it is
-    unusable (None when used); only then is the Keras model loaded (WeightsError when that fails too)."""
-    folder = decoder_path.with_name(VAE_BROWSER_DECODER_DIR.name)
-    try:
-        spec, blob, version = read_browser_decoder(folder, read_card(decoder_path.with_suffix(".json")))
-        return LatentDecoder(plan=plan_from_browser(spec, blob)), version, None
-    except LatentError as e:
-        from core.inference import load_model  # loads TensorFlow: only when the browser export is unusable
+    """The decoder at ``decoder_path`` for interactive use, and its browser export for the latent pad.
 
-        return LatentDecoder(load_model(decoder_path.stem, decoder_path)), None, str(e)
+    Returns the decoder (from the ONNX export; only when that is unusable is the Keras model loaded, which
+    loads TensorFlow: WeightsError when that fails too), the browser export's version tag (None when it is
+    unusable) and why it is unusable (None when it is fine)."""
+    card = read_card(decoder_path.with_suffix(".json"))
+    try:
+        decoder = LatentDecoder(onnx=read_onnx(onnx_path(decoder_path), card))
+    except LatentError:
+        from core.inference import load_model  # loads TensorFlow: only when the ONNX export is unusable
+
+        decoder = LatentDecoder(load_model(decoder_path.stem, decoder_path))
+    try:
+        return decoder, read_browser_decoder(decoder_path.with_name(VAE_BROWSER_DECODER_DIR.name), card), None
+    except LatentError as e:
+        return decoder, None, str(e)
 
 
 def class_walk(embedding: Embedding, classes: list[int], n: int) -> np.ndarray:

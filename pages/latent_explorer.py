@@ -1,19 +1,17 @@
 """Latent explorer: drag a point over the VAE's 2-D latent space and watch new clothing decode live."""
-import gc
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from components.latent_pad import b64, decoder_url, latent_pad
+from components.latent_pad import PadData, decoder_url, latent_pad, read_move
 from core import config
 from core.card import WeightsError, read_card
 from core.config import CLASS_NAMES
 from core.data import DataUnavailable, load_test_set, to_float
 from core.latent import (LatentDecoder, LatentError, fast_decoder, grid_points, grid_rows, interpolate,
                          load_embedding, prior_samples)
-from core.render import enlarge, mosaic, png_bytes, to_uint8
+from core.render import enlarge, mosaic, png_bytes
 from pages import use_app_navigation
 
 Z_LIMIT = 8.0  # number inputs accept |z| up to this; the prior puts 99.99 % of its mass within ±4
@@ -23,25 +21,14 @@ SCALE = 10  # on-screen and PNG enlargement of one 28×28 item
 
 @st.cache_resource(show_spinner="Loading the VAE decoder and the embedding…")
 def load_explorer(decoder_path: str, embedding_path: str, encoder_card: str):
-    """The fast decoder, the test-set embedding, the pad's payload (embedding, browser decoder's URL), whether
+    """The fast decoder, the test-set embedding, what the pad draws (embedding, browser decoder's URL), whether
     the two disagree, and why the pad decodes on the server (None when the browser decodes)."""
     decoder, version, server_only = fast_decoder(Path(decoder_path))
     url = decoder_url(Path(decoder_path).with_name(config.VAE_BROWSER_DECODER_DIR.name), version) if version else ""
     embedding = load_embedding(embedding_path)
     decoder.one(0.0, 0.0)  # warm up now, not on the first drag
-    payload = {
-        "points": b64(embedding.z_mean.astype(np.float32)),
-        "labels": b64(embedding.labels.astype(np.uint8)),
-        "data_key": hashlib.sha256(embedding.z_mean.tobytes()).hexdigest()[:16],
-        "decoder": url,
-    }
     stale = read_card(encoder_card).get("sha256") not in (None, embedding.encoder_sha256)
-    # Streamlit runs a full gc.collect after every run, fragment runs included (runner.postScriptGC, and
-    # keras.backend.clear_session()): with TensorFlow loaded that took 0.6–0.9 s here, far longer than a drag
-    # step. Moving the long-lived objects (modules, models) to the permanent generation makes it ~1 ms.
-    gc.collect()
-    gc.freeze()
-    return decoder, embedding, payload, stale, server_only
+    return decoder, embedding, PadData.of(embedding.z_mean, embedding.labels, url), stale, server_only
 
 
 @st.cache_resource(show_spinner=False)
@@ -55,35 +42,13 @@ def test_items() -> np.ndarray | None:
 
 
 def state_defaults() -> None:
-    for key, value in {"latent_z1": 0.0, "latent_z2": 0.0, "latent_version": 0, "latent_seq": 0,
-                       "latent_pad_point": (0.0, 0.0), "latent_view": DEFAULT_VIEW, "latent_picked": None}.items():
+    for key, value in {"latent_z1": 0.0, "latent_z2": 0.0, "latent_view": DEFAULT_VIEW,
+                       "latent_picked": None}.items():
         st.session_state.setdefault(key, value)
 
 
 def clamp(v: float) -> float:
     return round(float(np.clip(v, -Z_LIMIT, Z_LIMIT)), 3)
-
-
-def take_pad_message(n_items: int) -> None:
-    """Apply the pad's latest message (drag, click, zoom) to the z inputs, before they are drawn."""
-    message = st.session_state.get("latent_pad")
-    if not isinstance(message, dict) or message.get("seq") == st.session_state.latent_seq:
-        return
-    try:
-        z = (clamp(message["x"]), clamp(message["y"]))
-        seq = int(message["seq"])
-    except (KeyError, TypeError, ValueError):
-        st.warning("The latent pad sent a message this page does not understand; it was ignored.")
-        return
-    st.session_state.latent_seq = seq
-    st.session_state.latent_z1, st.session_state.latent_z2 = z
-    st.session_state.latent_pad_point = z
-    view = message.get("view")
-    if isinstance(view, list) and len(view) == 4 and all(isinstance(v, (int, float)) for v in view):
-        st.session_state.latent_view = tuple(float(v) for v in view)
-    picked = message.get("picked")
-    if isinstance(picked, int) and not isinstance(picked, bool) and 0 <= picked < n_items:
-        st.session_state.latent_picked = picked
 
 
 def random_point() -> None:
@@ -92,25 +57,21 @@ def random_point() -> None:
 
 
 @st.fragment
-def explorer(decoder: LatentDecoder, payload: dict, n_items: int) -> None:
+def explorer(decoder: LatentDecoder, pad: PadData, n_items: int) -> None:
     """The pad and its mirrors; reruns alone on every drag message, so a round trip stays short."""
-    take_pad_message(n_items)
+    move = read_move("latent_pad", n_items)
+    if move:  # dragged, clicked or zoomed: the z inputs follow before they are drawn
+        st.session_state.latent_z1, st.session_state.latent_z2 = (clamp(v) for v in move.z)
+        if move.view:
+            st.session_state.latent_view = move.view
+        if move.picked is not None:
+            st.session_state.latent_picked = move.picked
     z = (st.session_state.latent_z1, st.session_state.latent_z2)
-    if z != st.session_state.latent_pad_point:  # typed or sampled: move the pad's point
-        st.session_state.latent_version += 1
-        st.session_state.latent_pad_point = z
-    message = st.session_state.get("latent_pad")
-    if isinstance(message, dict) and message.get("has_data") == payload["data_key"]:
-        payload = {**payload, "points": "", "labels": ""}
-    # A pad that decodes in the browser has painted this point already; others get the server's decode.
-    browser_decodes = isinstance(message, dict) and message.get("decodes") == "browser" and payload["decoder"]
     try:
-        image = "" if browser_decodes else b64(to_uint8(decoder.one(*z)))
+        latent_pad(pad, point=z, decode=decoder.one, class_names=CLASS_NAMES, key="latent_pad")
     except LatentError as e:
         st.error(f"Could not decode z = {z}: {e}")
         return
-    latent_pad(**payload, class_names=CLASS_NAMES, point=z, point_version=st.session_state.latent_version,
-               image=image, image_seq=st.session_state.latent_seq, key="latent_pad")
 
     c1, c2, c3, c4 = st.columns([2, 2, 3, 3], vertical_alignment="bottom")
     c1.number_input("z₁", -Z_LIMIT, Z_LIMIT, step=0.05, format="%.3f", key="latent_z1",
@@ -198,9 +159,9 @@ st.write("Every dot is one clothing item of the test set, placed where the VAE's
          "2-D latent space. **Drag the ringed point**: the decoder draws the item that lives there, live. "
          "Colours are classes; click a class in the legend to hide or show it.")
 try:
-    decoder, embedding, payload, stale, server_only = load_explorer(str(config.weight_path(config.VAE_DECODER)),
-                                                                    str(config.VAE_EMBEDDING_PATH),
-                                                                    str(config.card_path(config.VAE_ENCODER)))
+    decoder, embedding, pad, stale, server_only = load_explorer(str(config.weight_path(config.VAE_DECODER)),
+                                                                str(config.VAE_EMBEDDING_PATH),
+                                                                str(config.card_path(config.VAE_ENCODER)))
 except (WeightsError, LatentError) as e:
     st.error(f"The latent explorer needs the trained VAE. {e}")
     st.info("Train it (about 15 minutes on two CPU cores): `python -m core.train vae`, "
@@ -213,6 +174,6 @@ if stale:
                "wrong places. Retrain with `python -m core.train vae` to make both together.")
 
 state_defaults()
-explorer(decoder, payload, len(embedding.labels))
+explorer(decoder, pad, len(embedding.labels))
 manifold(decoder)
 interpolation(decoder, embedding)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import shutil
 import subprocess
@@ -90,7 +91,7 @@ def test_the_pad_gets_the_shipped_decoder_and_no_server_image_once_it_decodes_by
     spec, weights = browser_decoder(decoder.model)
     url, version = args["decoder"].split("?v=")
     assert url == "../components.latent_pad.decoder_files/decoder" and len(version) == 16
-    assert (config.VAE_BROWSER_DECODER_DIR / "decoder.bin").read_bytes() == weights
+    assert gzip.decompress((config.VAE_BROWSER_DECODER_DIR / "decoder.bin.gz").read_bytes()) == weights
     assert json.loads((config.VAE_BROWSER_DECODER_DIR / "decoder.json").read_text()) == spec
     # The pad says it decodes in the browser: the page still mirrors the point but sends no image.
     app.session_state["latent_pad"] = {"x": -0.4, "y": 2.1, "seq": 7, "has_data": args["data_key"],
@@ -152,15 +153,15 @@ def test_tampered_decoder_is_refused(monkeypatch, tmp_path):
 @pytest.mark.parametrize("damage", ["missing", "tampered"])
 def test_without_a_usable_browser_export_the_server_decodes_and_the_page_says_why(monkeypatch, tmp_path, decoder,
                                                                                    damage):
-    for suffix in (".keras", ".json"):
+    for suffix in (".keras", ".json", ".onnx"):
         shutil.copy(config.weight_path(VAE_DECODER).with_suffix(suffix), tmp_path / f"{VAE_DECODER}{suffix}")
     if damage == "tampered":
         shutil.copytree(config.VAE_BROWSER_DECODER_DIR, tmp_path / config.VAE_BROWSER_DECODER_DIR.name)
-        (tmp_path / config.VAE_BROWSER_DECODER_DIR.name / "decoder.bin").write_bytes(b"\0" * 64)
+        (tmp_path / config.VAE_BROWSER_DECODER_DIR.name / "decoder.bin.gz").write_bytes(b"\0" * 64)
     monkeypatch.setattr(config, "weight_path", lambda name: tmp_path / f"{name}.keras")
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception and not at.error
-    message = {"missing": "decoder.json is missing", "tampered": "decoder.bin does not match its checksum"}[damage]
+    message = {"missing": "decoder.json is missing", "tampered": "decoder.bin.gz does not match its checksum"}[damage]
     assert any(message in i.value for i in at.info)
     args = pad_args(at)
     assert args["decoder"] == ""
@@ -181,3 +182,17 @@ def test_the_page_runs_without_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_pad_loads_only_files_it_ships_and_plotly_is_the_vendored_release():
+    """Every script index.html loads lies in the component's folder (nothing from a CDN or another package),
+    and the vendored Plotly.js bundle is the file whose SHA-256 vendor/README.md records."""
+    import hashlib
+    import re
+
+    frontend = ROOT / "components" / "latent_pad" / "frontend"
+    scripts = re.findall(r'<script src="([^"]+)"', (frontend / "index.html").read_text())
+    assert "vendor/plotly-basic.min.js" in scripts and all((frontend / s).is_file() for s in scripts)
+    recorded = re.search(r"SHA-256 of `plotly-basic.min.js`: `([0-9a-f]{64})`",
+                         (frontend / "vendor" / "README.md").read_text()).group(1)
+    assert hashlib.sha256((frontend / "vendor" / "plotly-basic.min.js").read_bytes()).hexdigest() == recorded

@@ -1,6 +1,8 @@
 """The VAE: loss as the math says, the sampling layer, safe_mode loading, the shipped embedding, a smoke run."""
 from __future__ import annotations
 
+import gzip
+import json
 import math
 
 import keras
@@ -14,9 +16,12 @@ from core.data import load_fashion_mnist, load_shipped_test_set, to_float
 from core.evaluation.vae import negative_elbo_terms
 from core.inference import load_model
 from core.training.vae import model_names
-from core.latent import (LatentDecoder, LatentError, browser_decoder, encode_means, export_browser_decoder,
-                         grid_points, grid_rows, interpolate, load_embedding, plan_from_browser, read_browser_decoder)
+from core.latent import (BROWSER_ACTIVATIONS, BROWSER_FORMAT, BROWSER_OPS, LatentDecoder, LatentError, browser_decoder,
+                         browser_decoder_files, encode_means, export_browser_decoder, export_onnx, fast_decoder,
+                         grid_points, grid_rows, interpolate, load_embedding, onnx_path, read_browser_decoder,
+                         read_onnx)
 from core.models.vae import Sampling, build_vae, kl_divergence, negative_elbo, reconstruction_loss
+from tests.conftest import ROOT
 
 
 def test_loss_matches_hand_computed_values():
@@ -115,8 +120,10 @@ def test_training_smoke_run_writes_loadable_models_cards_and_embedding(tmp_path,
         load_model(name, path)  # verifies the checksum and loads with safe_mode on
     embedding = load_embedding(tmp_path / VAE_EMBEDDING_PATH.name)
     assert embedding.z_mean.shape == (100, 2) and embedding.encoder_sha256 == card["sha256"]
-    # The decoder's browser export is made with it, and its card vouches for it.
-    read_browser_decoder(tmp_path / VAE_BROWSER_DECODER_DIR.name, read_card(tmp_path / f"{VAE_DECODER}.json"))
+    # The decoder's two exports are made with it, and its card vouches for them.
+    decoder_card = read_card(tmp_path / f"{VAE_DECODER}.json")
+    read_browser_decoder(tmp_path / VAE_BROWSER_DECODER_DIR.name, decoder_card)
+    read_onnx(onnx_path(tmp_path / f"{VAE_DECODER}.keras"), decoder_card)
     assert card["data"]["train_images"] == 360 and card["data"]["validation_images"] == 40
     encoder, decoder = load_model(VAE_ENCODER, tmp_path / "vae_encoder.keras"), load_model(
         VAE_DECODER, tmp_path / "vae_decoder.keras")
@@ -139,31 +146,56 @@ def test_latent_helpers():
     assert [r[:, 0, 0].tolist() for r in rows] == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
 
 
-@pytest.mark.parametrize("architecture", ["conv", "seed"])
-def test_latent_decoder_equals_the_keras_decoder(architecture):
+def randomised_decoder(architecture: str) -> keras.Model:
     decoder = build_vae(architecture, seed=0).decoder
     for layer in decoder.layers:  # random biases too, so a wrongly placed bias would show
         if layer.weights:
             layer.set_weights([w + np.random.default_rng(1).normal(0, 0.05, w.shape) for w in layer.get_weights()])
-    fast = LatentDecoder(decoder)
-    assert fast.backend == "numpy"
+    return decoder
+
+
+@pytest.mark.parametrize("architecture", ["conv", "seed"])
+def test_the_onnx_export_run_by_onnxruntime_equals_the_keras_decoder(architecture, tmp_path):
+    decoder = randomised_decoder(architecture)
+    entry = export_onnx(decoder, tmp_path / "decoder.onnx", made_from="abc")
+    assert entry["max_abs_diff_vs_keras"] <= 1e-5
+    fast = LatentDecoder(onnx=read_onnx(tmp_path / "decoder.onnx", {"sha256": "abc", "onnx": entry}))
+    assert fast.backend == "onnxruntime"
     z = np.random.default_rng(0).normal(0, 2, (64, 2)).astype(np.float32)
-    np.testing.assert_allclose(fast(z), np.asarray(decoder(z, training=False))[..., 0], atol=1e-5)
-    np.testing.assert_allclose(fast.one(*z[5]), fast.keras(z[5:6])[0], atol=1e-5)
+    want = np.asarray(decoder(z, training=False))[..., 0]
+    np.testing.assert_allclose(fast(z), want, atol=1e-5)
+    np.testing.assert_allclose(fast.one(*z[5]), want[5], atol=1e-5)
+    np.testing.assert_allclose(LatentDecoder(decoder)(z), want, atol=1e-6)  # the Keras fallback
     with pytest.raises(LatentError):
         fast(np.array([[np.nan, 0.0]]))
+    with pytest.raises(LatentError, match="not made from the shipped decoder"):
+        read_onnx(tmp_path / "decoder.onnx", {"sha256": "retrained", "onnx": entry})
+    (tmp_path / "decoder.onnx").write_bytes(b"\0" * 64)
+    with pytest.raises(LatentError, match="does not match its checksum"):
+        read_onnx(tmp_path / "decoder.onnx", {"sha256": "abc", "onnx": entry})
 
 
-def test_latent_decoder_falls_back_to_keras_for_layers_numpy_does_not_cover():
+def test_a_decoder_layer_the_browser_cannot_run_fails_its_export_loudly(tmp_path):
     inputs = keras.Input((2,))
-    x = keras.layers.Dense(49)(inputs)
-    x = keras.layers.Reshape((7, 7, 1))(x)
-    outputs = keras.layers.UpSampling2D(4)(x)
-    model = keras.Model(inputs, outputs)
-    fast = LatentDecoder(model)
-    assert fast.backend == "tf.function"
-    z = np.array([[0.5, -0.5]], np.float32)
-    np.testing.assert_allclose(fast(z), np.asarray(model(z))[..., 0], atol=1e-6)
+    x = keras.layers.Reshape((7, 7, 1))(keras.layers.Dense(49, name="to_grid")(inputs))
+    model = keras.Model(inputs, keras.layers.UpSampling2D(4, name="up")(x))
+    with pytest.raises(LatentError, match="layer up .UpSampling2D.*decoder.js"):
+        export_browser_decoder(model, tmp_path / "browser", made_from="abc")
+    assert not (tmp_path / "browser").exists()
+    with pytest.raises(LatentError, match="gelu"):
+        browser_decoder(keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="gelu")]))
+
+
+def test_decoder_js_runs_the_ops_and_activations_the_export_writes():
+    """The one list of what the browser decoder runs: core.latent's constants and decoder.js agree."""
+    import re
+
+    js = (ROOT / "components" / "latent_pad" / "frontend" / "decoder.js").read_text()
+    assert re.search(r'^const FORMAT = "([^"]+)";', js, re.M).group(1) == BROWSER_FORMAT
+    ops = re.search(r"^const OPS = \[([^\]]*)\];", js, re.M).group(1)
+    assert tuple(re.findall(r'"([^"]+)"', ops)) == BROWSER_OPS
+    activations = re.search(r"^const ACTIVATIONS = \{(.*?)^\};", js, re.M | re.S).group(1)
+    assert tuple(re.findall(r"^  (\w+):", activations, re.M)) == BROWSER_ACTIVATIONS
 
 
 def test_browser_decoder_export_holds_every_weight_at_its_offset():
@@ -179,19 +211,13 @@ def test_browser_decoder_export_holds_every_weight_at_its_offset():
     assert [layer["op"] for layer in spec["layers"]] == ["dense", "dense", "reshape", "conv_transpose_same",
                                                          "conv_transpose_same", "conv_same"]
     assert spec["layers"][-1]["activation"] == "sigmoid" and spec["layers"][3]["stride"] == 2
-    # A layer or activation the browser cannot run: no export (the pad then shows the server's images).
-    assert browser_decoder(keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="gelu")])) is None
 
 
-def test_the_browser_export_round_trips_and_is_checked_against_the_card(tmp_path):
+def test_the_browser_export_is_checked_against_the_card(tmp_path):
     decoder = build_vae("conv", seed=0).decoder
     entry = export_browser_decoder(decoder, tmp_path / "browser", made_from="abc")
     card = {"sha256": "abc", "browser_decoder": entry}
-    spec, blob, version = read_browser_decoder(tmp_path / "browser", card)
-    assert version == entry["files"]["decoder.bin"][:16]
-    z = np.random.default_rng(2).normal(0, 2, (16, 2)).astype(np.float32)
-    from_export = LatentDecoder(plan=plan_from_browser(spec, blob))
-    np.testing.assert_allclose(from_export(z), np.asarray(decoder(z, training=False))[..., 0], atol=1e-5)
+    assert read_browser_decoder(tmp_path / "browser", card) == entry["files"]["decoder.bin.gz"][:16]
     with pytest.raises(LatentError, match="not made from the shipped decoder"):
         read_browser_decoder(tmp_path / "browser", {**card, "sha256": "retrained"})
     (tmp_path / "browser" / "decoder.json").write_text("{}")
@@ -199,11 +225,18 @@ def test_the_browser_export_round_trips_and_is_checked_against_the_card(tmp_path
         read_browser_decoder(tmp_path / "browser", card)
 
 
-def test_the_shipped_browser_export_is_the_shipped_decoder():
+def test_the_shipped_exports_are_the_shipped_decoder():
     card = read_card(card_path(VAE_DECODER))
-    spec, blob, _ = read_browser_decoder(VAE_BROWSER_DECODER_DIR, card)
-    assert card["browser_decoder"]["made_from"] == sha256(weight_path(VAE_DECODER))
-    assert (spec, blob) == browser_decoder(load_model(VAE_DECODER))
+    read_browser_decoder(VAE_BROWSER_DECODER_DIR, card)
+    assert card["browser_decoder"]["made_from"] == card["onnx"]["made_from"] == sha256(weight_path(VAE_DECODER))
+    model = load_model(VAE_DECODER)
+    spec, blob = browser_decoder(model)
+    spec_file, blob_file = browser_decoder_files(VAE_BROWSER_DECODER_DIR)
+    assert (json.loads(spec_file.read_text()), gzip.decompress(blob_file.read_bytes())) == (spec, blob)
+    fast, version, unusable = fast_decoder(weight_path(VAE_DECODER))
+    assert fast.backend == "onnxruntime" and unusable is None and len(version) == 16
+    z = np.random.default_rng(3).normal(0, 3, (200, 2)).astype(np.float32)
+    np.testing.assert_allclose(fast(z), np.asarray(model(z))[..., 0], atol=1e-5)
 
 
 def test_embedding_errors_name_the_file_and_the_fix(tmp_path):

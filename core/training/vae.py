@@ -9,7 +9,7 @@ import keras
 from core.card import sha256, update_card
 from core.config import VAE_BROWSER_DECODER_DIR, VAE_DECODER, VAE_EMBEDDING_PATH, VAE_ENCODER, weight_path
 from core.data import load_fashion_mnist, to_float
-from core.latent import export_browser_decoder, save_embedding
+from core.latent import export_browser_decoder, export_onnx, onnx_path, save_embedding
 from core.models.vae import build_vae
 from core.training.common import Stopwatch, epochs_run, save_with_card, train_validation_split
 
@@ -69,19 +69,22 @@ def train(
         "encoder": f"{encoder_name}.keras", **common,
     })
     if architecture == "conv":
-        export_for_browser(vae.decoder, folder, decoder_card["sha256"])
         path = folder / VAE_EMBEDDING_PATH.name
         save_embedding(path, vae.encoder, x_test, y_test, encoder_sha256=card["sha256"])
         card["embedding"] = {"file": path.name, "sha256": sha256(path), "items": len(x_test)}
         update_card(folder / f"{encoder_name}.json", embedding=card["embedding"])
+        export_decoder(vae.decoder, folder, decoder_card["sha256"])  # last: a refused layer loses no training
     return card
 
 
-def export_for_browser(decoder: keras.Model, folder: Path, decoder_sha256: str) -> dict | None:
-    """Write the decoder's browser export beside it and record its checksums in the decoder's card."""
-    entry = export_browser_decoder(decoder, folder / VAE_BROWSER_DECODER_DIR.name, decoder_sha256)
-    update_card(folder / f"{VAE_DECODER}.json", browser_decoder=entry)
-    return entry
+def export_decoder(decoder: keras.Model, folder: Path, decoder_sha256: str) -> dict:
+    """Write the decoder's two exports beside it (ONNX for the server, the browser format for the latent
+    pad: core.latent) and record them in the decoder's card; LatentError when either cannot be made."""
+    entries = {"onnx": export_onnx(decoder, onnx_path(folder / f"{VAE_DECODER}.keras"), decoder_sha256),
+               "browser_decoder": export_browser_decoder(decoder, folder / VAE_BROWSER_DECODER_DIR.name,
+                                                         decoder_sha256)}
+    update_card(folder / f"{VAE_DECODER}.json", **entries)
+    return entries
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -94,16 +97,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="folder to write to (default: weights/)")
     parser.add_argument("--data-dir", help="Fashion-MNIST folder (default: see core.data)")
     parser.add_argument("--export-only", action="store_true",
-                        help="no training: write the browser export of the decoder in --out (default: weights/)")
+                        help="no training: write the decoder's ONNX and browser exports in --out (default: weights/)")
     args = parser.parse_args(argv)
     if args.export_only:
         from core.inference import load_model
 
         folder = args.out or VAE_BROWSER_DECODER_DIR.parent
         path = folder / f"{VAE_DECODER}.keras"
-        entry = export_for_browser(load_model(VAE_DECODER, path), folder, sha256(path))
-        print(f"wrote {entry['folder']}/: {', '.join(entry['files'])}" if entry else
-              "the decoder holds a layer the browser cannot run: nothing written, the pad decodes on the server")
+        entries = export_decoder(load_model(VAE_DECODER, path), folder, sha256(path))
+        print(f"wrote {entries['onnx']['file']} (max |ONNX - Keras| {entries['onnx']['max_abs_diff_vs_keras']:.1g}) "
+              f"and {entries['browser_decoder']['folder']}/: {', '.join(entries['browser_decoder']['files'])}")
         return
     card = train(args.epochs, "seed" if args.baseline else "conv", args.out, args.limit,
                  args.batch_size, args.seed, args.data_dir)

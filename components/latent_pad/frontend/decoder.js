@@ -1,8 +1,12 @@
 "use strict";
-// The VAE decoder's forward pass in the browser: the shipped weights, the same maths as core/latent.py's
-// NumPy path (dense, 'same' conv, 'same' transposed conv, reshape; relu / sigmoid / linear), in float32.
-// Spec and weights come from core.latent.browser_decoder; tests check this equals the Keras decoder.
+// The VAE decoder's forward pass in the browser, in float32, from its browser export (written at training time
+// by core.latent.export_browser_decoder, checked against the card). FORMAT, OPS and ACTIVATIONS are the lists
+// core.latent's BROWSER_FORMAT, BROWSER_OPS and BROWSER_ACTIVATIONS repeat (a test checks they agree): the
+// export refuses, at training time, a decoder with any other layer. Tests check this equals the Keras decoder.
+// The server runs the decoder's ONNX export with onnxruntime instead: docs/vae.md says why not here too.
 
+const FORMAT = "latent-pad-decoder/1";
+const OPS = ["dense", "conv_same", "conv_transpose_same", "reshape"];
 const ACTIVATIONS = {
   linear: (x) => x,
   relu: (x) => (x > 0 ? x : 0),
@@ -93,7 +97,7 @@ function swapLastAxes(t) {
 
 class BrowserDecoder {
   constructor(spec, buffer) {
-    if (spec.format !== "latent-pad-decoder/1") throw new Error("unknown decoder format " + spec.format);
+    if (spec.format !== FORMAT) throw new Error("unknown decoder format " + spec.format);
     const floats = new Float32Array(buffer);
     this.latentDim = spec.latent_dim;
     this.layers = spec.layers.map((layer) => ({
@@ -105,19 +109,23 @@ class BrowserDecoder {
     }));
     for (const layer of this.layers) {
       if (layer.op === "conv_transpose_same") layer.weights[0] = swapLastAxes(layer.weights[0]);
-      if (!layer.activation || !["dense", "conv_same", "conv_transpose_same", "reshape"].includes(layer.op)) {
+      if (!layer.activation || !OPS.includes(layer.op)) {
         throw new Error("the decoder holds a layer this page cannot run: " + layer.op);
       }
     }
   }
 
-  // url: "<folder>/decoder?v=<version>" -> <folder>/decoder.json (layers) and <folder>/decoder.bin (weights)
+  // url: "<folder>/decoder?v=<version>" -> <folder>/decoder.json (layers) and <folder>/decoder.bin.gz (weights,
+  // gzipped at training time: the server sends the file as it is, DecompressionStream inflates it here)
   static async load(url) {
     const [base, query] = url.split("?");
     const file = (suffix) => base + suffix + (query ? "?" + query : "");
     const [spec, weights] = await Promise.all([
       fetch(file(".json")).then((r) => { if (!r.ok) throw new Error(r.status); return r.json(); }),
-      fetch(file(".bin")).then((r) => { if (!r.ok) throw new Error(r.status); return r.arrayBuffer(); }),
+      fetch(file(".bin.gz")).then((r) => {
+        if (!r.ok) throw new Error(r.status);
+        return new Response(r.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+      }),
     ]);
     return new BrowserDecoder(spec, weights);
   }

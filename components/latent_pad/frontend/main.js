@@ -293,6 +293,6 @@ window.addEventListener("message", (ev) => {
 });
 window.addEventListener("resize", placeMarker);
 if (typeof Plotly === "undefined") {
-  document.getElementById("error").textContent = "plotly.min.js did not load; reinstall the plotly package.";
+  document.getElementById("error").textContent = "vendor/plotly-basic.min.js did not load.";
 }
 Streamlit.ready();
