@@ -69,3 +69,8 @@ def weight_path(name: str) -> Path:
 def card_path(name: str) -> Path:
     """Path of a shipped model's card, e.g. weights/denoiser.json."""
     return WEIGHTS_DIR / f"{name}.json"
+
+
+def model_exists(name: str) -> bool:
+    """Whether ``weights/<name>.keras`` and its card are present."""
+    return weight_path(name).is_file() and card_path(name).is_file()

@@ -26,18 +26,17 @@ INK = 0.03  # a crop shows text: at least this share of the clean page's pixels 
 
 def denoise_example(model, images: np.ndarray, labels: np.ndarray) -> tuple[dict[str, np.ndarray], dict]:
     """The Denoise page's first view: clean, noisy and restored item (uint8 28×28) and their PSNR."""
-    from core.denoising import compare
     from core.noise import NOISE_KINDS
+    from core.serving.denoiser import MODEL, NOISY, compare
 
     index = int(np.flatnonzero(labels == DENOISE_CLASS)[DENOISE_INDEX])
     amount = NOISE_KINDS[DENOISE_NOISE].default
     result = compare(images[index], DENOISE_NOISE, amount, NOISE_SEED, model)
-    pictures = {"clean": result.clean[0], "noisy": result.images["noisy"][0],
-                "restored": result.images["autoencoder"][0]}
+    pictures = {"clean": result.clean[0], "noisy": result.images[NOISY][0], "restored": result.images[MODEL][0]}
     numbers = {"item": f"{CLASS_NAMES[DENOISE_CLASS]} #{DENOISE_INDEX}", "test_index": index,
                "noise": {"kind": DENOISE_NOISE, "amount": amount, "seed": NOISE_SEED},
-               "psnr_db": {"noisy": round(float(result.psnr["noisy"][0]), 2),
-                           "restored": round(float(result.psnr["autoencoder"][0]), 2)}}
+               "psnr_db": {"noisy": round(float(result.psnr[NOISY][0]), 2),
+                           "restored": round(float(result.psnr[MODEL][0]), 2)}}
     return {k: to_uint8(v) for k, v in pictures.items()}, numbers
 
 

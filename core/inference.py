@@ -8,7 +8,7 @@ import numpy as np
 
 import core.models  # noqa: F401  (registers custom layers before any load)
 from core.card import WeightsError, read_card, sha256
-from core.config import card_path, weight_path
+from core.config import model_exists, weight_path
 
 __all__ = ["WeightsError", "load_model", "model_exists", "run_batched"]
 
@@ -35,11 +35,6 @@ def load_model(name: str, path: str | Path | None = None, verify: bool = True) -
         reason = " ".join(str(e).split()).split(". ")[0][:200]  # one line: Keras's messages span several
         raise WeightsError(f"{path.name} could not be loaded with safe_mode on ({type(e).__name__}: {reason}). "
                            "Re-download or retrain the model.") from None
-
-
-def model_exists(name: str) -> bool:
-    """Whether ``weights/<name>.keras`` and its card are present."""
-    return weight_path(name).is_file() and card_path(name).is_file()
 
 
 def run_batched(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:

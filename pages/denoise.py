@@ -5,11 +5,11 @@ import streamlit as st
 from core import limits
 from core.config import CLASS_NAMES
 from core.data import DataUnavailable, load_test_set, to_float
-from core.denoising import compare
 from core.imageio import InputError, display_name, read_upload, to_fashion_item
-from core.inference import WeightsError, load_model
+from core.inference import WeightsError
 from core.noise import NOISE_KINDS
 from core.render import enlarge, mosaic, png_bytes
+from core.serving import denoiser as serving
 from pages import use_app_navigation
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
@@ -18,7 +18,7 @@ ITEMS_PER_CLASS = 1000  # the test set holds 1,000 items of each class
 
 @st.cache_resource(show_spinner="Loading the denoiser…")
 def denoiser():
-    return load_model("denoiser")
+    return serving.load()
 
 
 @st.cache_resource(show_spinner="Loading Fashion-MNIST test items…")
@@ -88,7 +88,7 @@ def noise_controls() -> tuple[str, float, int]:
 
 
 def show_single(item: np.ndarray, title: str, kind: str, amount: float, seed: int, model) -> None:
-    result = compare(item, kind, amount, seed, model)
+    result = serving.compare(item, kind, amount, seed, model)
     panels = {"clean": result.clean[0], **{k: v[0] for k, v in result.images.items()}}
     for col, (label, image) in zip(st.columns(len(panels)), panels.items()):
         col.image(enlarge(image, 8), caption=label, width="stretch", output_format="PNG")
@@ -108,7 +108,7 @@ def show_grid(images: np.ndarray, labels: np.ndarray, kind: str, amount: float, 
     count = c2.select_slider("How many", [8, 16, 32], value=16)
     pool = np.arange(len(images)) if choice == "all classes" else np.flatnonzero(labels == CLASS_NAMES.index(choice))
     picked = np.random.default_rng(seed).choice(pool, count, replace=False)
-    result = compare(images[picked], kind, amount, seed, model)
+    result = serving.compare(images[picked], kind, amount, seed, model)
     rows = {"clean": result.clean, **result.images}
     grid = mosaic(list(rows.values()))
     st.image(enlarge(grid, 4), caption="Rows, top to bottom: " + ", ".join(rows), width="stretch",

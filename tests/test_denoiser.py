@@ -1,6 +1,8 @@
 import argparse
 import dataclasses
 import json
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -8,12 +10,15 @@ import pytest
 
 import core.models  # noqa: F401  (registers the custom layers for safe_mode loading)
 from core.config import IMAGE_SHAPE
+from core.data import to_float
 from core.inference import WeightsError, load_model, model_exists
 from core.metrics import median_baseline, psnr
 from core.models.denoiser import ARCHITECTURES, SaturatedPixels, psnr_loss
 from core.noise import add_noise
+from core.serving import denoiser as serving
 from core.training.common import add_recipe_args, recipe_from_args
 from core.training.denoiser import Recipe, main, train
+from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
@@ -40,6 +45,7 @@ def test_saturated_pixels_marks_exact_black_and_white():
     np.testing.assert_allclose(out[0].reshape(4, 3), [[0, 1, 0], [0.3, 0, 0], [1, 0, 1], [0.999, 0, 0]])
 
 
+@pytest.mark.slow
 def test_training_smoke_run_writes_a_loadable_model_and_card(tmp_path, tiny_fashion_dir_large):
     recipe = Recipe(epochs=1, batch_size=16)
     card = train(recipe, out=tmp_path, limit=300, data_dir=str(tiny_fashion_dir_large), verbose=0)
@@ -52,6 +58,7 @@ def test_training_smoke_run_writes_a_loadable_model_and_card(tmp_path, tiny_fash
     assert np.asarray(model(np.zeros((2, *IMAGE_SHAPE), "float32"))).shape == (2, *IMAGE_SHAPE)
 
 
+@pytest.mark.slow
 def test_the_command_line_trains_the_baseline_by_its_recipe_flags(tmp_path, tiny_fashion_dir_large, capsys):
     main(["--epochs", "1", "--baseline", "--batch-size", "16", "--limit", "64", "--out", str(tmp_path),
           "--data-dir", str(tiny_fashion_dir_large)])
@@ -84,6 +91,7 @@ def test_the_default_recipe_is_the_shipped_models(name, recipe):
     assert Recipe(**card["recipe"]) == recipe and core.config.model_name("denoiser", recipe.architecture) == name
 
 
+@pytest.mark.slow
 def test_a_tampered_model_file_is_refused(tmp_path, tiny_fashion_dir_large):
     train(Recipe(epochs=1), out=tmp_path, limit=64, data_dir=str(tiny_fashion_dir_large), verbose=0)
     path = tmp_path / "denoiser.keras"
@@ -121,15 +129,36 @@ def test_shipped_model_beats_the_median_filter_on_real_items(shipped, fashion, k
     assert model_db > median_db + 1.0, (model_db, median_db)
 
 
-def test_evaluate_scores_every_setting_and_method(shipped, fashion):
-    from core.evaluation.denoiser import SETTINGS, evaluate, quality_bar
+@pytest.mark.slow
+def test_evaluate_scores_every_setting_and_method_with_the_pages_comparison(shipped, fashion):
+    from core.evaluation.denoiser import SETTINGS, SHIPPED, combine, evaluate_models, quality_bar
 
-    results = evaluate(limit=64)
+    per_model = evaluate_models(limit=64)
+    results = combine(per_model)
     assert list(results) == [f"{kind} {amount:g}" for kind, amount in SETTINGS]
     for row in results.values():
         assert {"noisy input", "median 3×3", "shipped U-Net"} <= set(row)
         assert all(np.isfinite(m["psnr_db"]) and 0 < m["ssim"] <= 1 for m in row.values())
     assert all(line.startswith("PASS") for line in quality_bar(results)), quality_bar(results)  # on 64 items too
+    # The evaluation's numbers are the Denoise page's comparison, row for row (first setting: seed 1234).
+    page = serving.compare(to_float(fashion.x_test[:64]), "s&p", 0.05, 1234, shipped)
+    assert per_model[SHIPPED]["s&p 0.05"] == page.means() and list(page.means()) == list(serving.ROWS)
+
+
+@pytest.mark.parametrize("name", ["denoiser", "denoiser_seed"])
+def test_the_cards_test_metrics_use_the_serving_rows(name):
+    from core.evaluation.denoiser import from_cards
+
+    card = json.loads(core.config.card_path(name).read_text())
+    assert all(list(row) == list(serving.ROWS) for row in card["test_metrics"].values())
+    assert from_cards()["s&p 0.1"]["median 3×3"] == card["test_metrics"]["s&p 0.1"]["median 3×3"]
+
+
+def test_the_serving_and_evaluation_modules_load_no_tensorflow_until_a_model_runs():
+    code = ("import sys, core.serving.denoiser, core.evaluation.denoiser as e; e.from_cards(); "
+            "print('tensorflow' in sys.modules or 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_quality_bar_flags_each_failure():

@@ -3,36 +3,47 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
 
-from core.card import update_card
-from core.config import card_path
+from core.card import read_card, update_card
+from core.config import card_path, model_name
 from core.data import load_fashion_mnist, to_float
-from core.inference import load_model, model_exists, run_batched
-from core.metrics import median_baseline, psnr, ssim
-from core.noise import add_noise
+from core.serving import denoiser as serving
+from core.serving.denoiser import MEDIAN, MODEL, NOISY
 
 SETTINGS = (("s&p", 0.05), ("s&p", 0.10), ("s&p", 0.20), ("gaussian", 0.1), ("gaussian", 0.2),
             ("speckle", 0.2), ("poisson", 0.1))
 SHIPPED = "shipped U-Net"
-MODELS = {"seed architecture": "denoiser_seed", SHIPPED: "denoiser"}
+ARCHITECTURES = {"seed architecture": "seed", SHIPPED: None}  # a model's label in the table -> its weights
+MODELS = {label: model_name("denoiser", arch) for label, arch in ARCHITECTURES.items()}
 TARGET_SP10_DB = 28.0  # quality bar: mean PSNR of the shipped model at salt-and-pepper 10 %
+
+
+def combine(per_model: dict[str, dict[str, dict]]) -> dict:
+    """Each model's {setting: comparison means} (its card's ``test_metrics``) as one table:
+    {"s&p 0.1": {"noisy input": {...}, "median 3×3": {...}, "seed architecture": {...}, "shipped U-Net": {...}}}."""
+    first = next(iter(per_model.values()))
+    return {setting: {NOISY: row[NOISY], MEDIAN: row[MEDIAN],
+                      **{label: rows[setting][MODEL] for label, rows in per_model.items()}}
+            for setting, row in first.items()}
+
+
+def evaluate_models(limit: int | None = None, seed: int = 1234, data_dir: str | None = None) -> dict:
+    """Per model on disk, its comparison means for every setting: {label: {"s&p 0.1": {"model": {...}, ...}}}."""
+    clean = to_float(load_fashion_mnist(data_dir).x_test)[:limit]
+    models = {label: serving.load(arch) for label, arch in ARCHITECTURES.items() if serving.available(arch)}
+    return {label: {f"{kind} {amount:g}": serving.compare(clean, kind, amount, seed + i, model).means()
+                    for i, (kind, amount) in enumerate(SETTINGS)}
+            for label, model in models.items()}
 
 
 def evaluate(limit: int | None = None, seed: int = 1234, data_dir: str | None = None) -> dict:
     """Mean PSNR (dB) and SSIM for every setting and method: {"s&p 0.1": {"median 3×3": {...}}}."""
-    clean = to_float(load_fashion_mnist(data_dir).x_test)[:limit]
-    models = {label: load_model(name) for label, name in MODELS.items() if model_exists(name)}
-    results = {}
-    for i, (kind, amount) in enumerate(SETTINGS):
-        noisy = add_noise(clean, kind, amount, seed + i)
-        outputs = {"noisy input": noisy, "median 3×3": median_baseline(noisy)}
-        outputs |= {label: np.clip(run_batched(m, noisy), 0, 1) for label, m in models.items()}
-        results[f"{kind} {amount:g}"] = {
-            label: {"psnr_db": round(float(np.mean(psnr(clean, x))), 2), "ssim": round(float(np.mean(ssim(clean, x))), 4)}
-            for label, x in outputs.items()
-        }
-    return results
+    return combine(evaluate_models(limit, seed, data_dir))
+
+
+def from_cards() -> dict:
+    """The table :func:`evaluate` returns, as the model cards hold it (no TensorFlow, no data)."""
+    return combine({label: read_card(card_path(name))["test_metrics"] for label, name in MODELS.items()})
 
 
 def table(results: dict) -> str:
@@ -65,14 +76,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, help="evaluate on the first N test images only")
     parser.add_argument("--no-card", action="store_true", help="do not write the metrics into the model cards")
     args = parser.parse_args(argv)
-    results = evaluate(args.limit)
+    per_model = evaluate_models(args.limit)
+    results = combine(per_model)
     print(f"Mean per-image PSNR / SSIM on {args.limit or 10000} Fashion-MNIST test images\n")
     print(table(results))
     print("\n" + "\n".join(quality_bar(results)))
     if not args.no_card and not args.limit:
-        for label, name in MODELS.items():
-            if model_exists(name):
-                update_card(card_path(name), test_metrics={
-                    s: {"noisy input": r["noisy input"], "median 3×3": r["median 3×3"], "model": r[label]}
-                    for s, r in results.items()})
+        for label, test_metrics in per_model.items():
+            update_card(card_path(MODELS[label]), test_metrics=test_metrics)
         print("\nmetrics written to the model cards in weights/")
