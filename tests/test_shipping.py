@@ -4,7 +4,7 @@ import tomllib
 import pytest
 
 from core.card import read_card, sha256
-from core.config import WEIGHTS_DIR
+from core.config import SHIPPED_ARCHITECTURES, WEIGHTS_DIR, model_name
 from core.inference import load_model
 from core.limits import MAX_UPLOAD_MB
 from tests.conftest import ROOT
@@ -29,6 +29,21 @@ def test_every_weights_file_matches_its_card_and_loads_safely(path):
     assert card["sha256"] == sha256(path)
     assert card["training"]["wall_time_s"] > 0
     assert load_model(path.stem, path) is not None  # safe_mode=True, checksum verified
+
+
+def test_every_weights_file_is_named_by_the_one_rule():
+    """Each model's architectures (core.models.<model>.ARCHITECTURES) ship under core.config.model_name."""
+    import importlib
+
+    expected = set()
+    for model, shipped in SHIPPED_ARCHITECTURES.items():
+        architectures = importlib.import_module(f"core.models.{model}").ARCHITECTURES
+        assert shipped in architectures
+        parts = ("encoder", "decoder") if model == "vae" else (None,)
+        expected |= {model_name(model, arch, part) for arch in architectures for part in parts}
+    assert {p.stem for p in WEIGHTS} == expected
+    assert {model_name("denoiser"), model_name("denoiser", "seed"), model_name("vae", "seed", "decoder")} == {
+        "denoiser", "denoiser_seed", "vae_seed_decoder"}
 
 
 def test_weights_are_small():
