@@ -20,6 +20,7 @@ from core.imageio import InputError, open_upload
 from tests.conftest import ROOT
 
 
+@pytest.mark.slow
 def test_the_plain_cli_does_not_import_ray():
     code = "import sys, core.clean; sys.exit('ray' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
@@ -91,6 +92,7 @@ def pixels(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path), np.float32) / 255
 
 
+@pytest.mark.slow
 def test_ray_cleans_like_the_cli_records_failures_and_resumes(local_ray, tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
@@ -149,6 +151,7 @@ def test_ray_cleans_like_the_cli_records_failures_and_resumes(local_ray, tmp_pat
         assert np.array_equal(np.asarray(page.images[0].image), np.asarray(Image.open(dest / f"doc-page{i + 1:03d}.png")))
 
 
+@pytest.mark.slow
 def test_asking_for_gpus_the_cluster_lacks_is_an_error_not_a_wait(local_ray, tmp_path, capsys):
     pages(1)[0].save(tmp_path / "a.png")
     assert main([str(tmp_path / "a.png"), "--out", str(tmp_path / "out"), "--ray", "--gpus-per-worker", "1"]) == 2

@@ -39,6 +39,7 @@ def test_moving_the_amount_slider_changes_the_scores(page):
     assert float(after[0].split()[0]) < float(before[0].split()[0])  # more noise, lower PSNR
 
 
+@pytest.mark.slow
 def test_switching_noise_kind(page):
     page.selectbox[1].set_value("gaussian").run()
     assert not page.exception
@@ -51,12 +52,14 @@ def upload(page: AppTest, name: str, data: bytes) -> AppTest:
     return page.run()
 
 
+@pytest.mark.slow
 def test_a_text_file_named_png_gets_a_clear_message(page):
     at = upload(page, "notes.png", b"this is not an image at all")
     assert not at.exception
     assert len(at.error) == 1 and "`notes.png` is not an image" in at.error[0].value
 
 
+@pytest.mark.slow
 def test_an_uploaded_photo_is_converted_and_denoised(page):
     img = Image.new("RGB", (120, 90), "white")
     img.paste((200, 30, 30), (30, 10, 90, 80))  # a dark-red "shirt" on a light background
@@ -67,6 +70,7 @@ def test_an_uploaded_photo_is_converted_and_denoised(page):
     assert len(at.metric) >= 4  # noisy + median scores at least, so the item went through
 
 
+@pytest.mark.slow
 def test_without_the_shipped_test_items_the_page_names_the_file_and_offers_uploads(monkeypatch, tmp_path):
     import streamlit as st
 

@@ -104,6 +104,7 @@ def test_real_pairs_hold_out_pages_sharing_neither_text_nor_background(tmp_path)
     assert load_real_pairs(tmp_path / "absent") == []
 
 
+@pytest.mark.slow
 def test_a_few_training_steps_on_synthetic_and_real_pairs(tmp_path):
     (tmp_path / "real").mkdir()
     write_real_folder(tmp_path / "real", [(0, 0), (0, 1), (1, 1), (5, 5)])

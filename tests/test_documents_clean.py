@@ -41,6 +41,7 @@ def test_tiling_gives_the_same_result_as_one_shot(model):
     assert np.abs(tiled - one_shot).max() <= 1e-4
 
 
+@pytest.mark.slow
 def test_no_seam_on_a_large_page(model):
     rng = np.random.default_rng(0)
     clean = render_page(rng, (1800, 1300), dpi=300, fonts=bundled_fonts()).image / 255
@@ -53,6 +54,7 @@ def test_no_seam_on_a_large_page(model):
     assert jumps[[599, 1199]].max() <= np.percentile(jumps, 99)
 
 
+@pytest.mark.slow
 def test_an_a4_page_at_300_dpi_stays_under_2_gb():
     code = (
         "import numpy as np; from core.clean import clean_array; from core.inference import load_model;"
@@ -122,6 +124,7 @@ def test_cli_cleans_a_folder_and_skips_the_broken_file(tmp_path, capsys):
     assert "[" in err and "3/3" in err  # the progress bar reached the end
 
 
+@pytest.mark.slow
 def test_cli_runs_as_a_module_and_reports_missing_files(tmp_path):
     out = subprocess.run([sys.executable, "-m", "core.clean", str(tmp_path / "missing.png"), "--out",
                           str(tmp_path / "o"), "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -3,6 +3,7 @@ import io
 import zipfile
 
 import numpy as np
+import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -18,6 +19,7 @@ def png(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.slow
 def test_good_png_pdf_and_broken_file_in_one_upload():
     noisy = P.held_out_pairs(1)[0].noisy[:240, :200]
     pdf = io.BytesIO()
@@ -40,6 +42,7 @@ def test_good_png_pdf_and_broken_file_in_one_upload():
     assert at.get("download_button")[2].label == "Download `letter-page002.png`, clean gray"
 
 
+@pytest.mark.slow
 def test_sample_pages_need_no_upload_and_are_the_same_each_visit():
     at = AppTest.from_file(PAGE, default_timeout=180).run()
     at.radio[0].set_value("Try sample pages").run()

@@ -32,6 +32,7 @@ def test_the_shipped_example_is_what_the_shipped_weights_compute_now(name):
     assert numbers == live_numbers
 
 
+@pytest.mark.slow
 def test_home_runs_without_tensorflow_and_shows_every_model():
     """TensorFlow is imported only by app.py's background warm-up, after the home page has run."""
     code = f"""
@@ -61,6 +62,7 @@ print(json.dumps({{"during": during, "after": importers, "exception": [e.value f
     assert seen["links"] == ["denoise", "clean_documents", "latent_explorer"]
 
 
+@pytest.mark.slow
 def test_an_example_made_from_other_weights_is_computed_on_the_page(monkeypatch, tmp_path):
     stale = tmp_path / EXAMPLES_PATH.name
     shutil.copy(EXAMPLES_PATH, stale)

@@ -53,6 +53,7 @@ def test_file_names_lose_folders_and_markup():
     assert display_name("") == "unnamed file"
 
 
+@pytest.mark.slow
 def test_bomb_is_small_on_disk():
     assert len(png_bomb()) < 1_000_000
 
@@ -66,6 +67,7 @@ def test_fuzzed_bytes_raise_only_input_errors(data, name):
         pass
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.integers(0, 4096), st.binary(min_size=1, max_size=64))
 def test_fuzzed_corruptions_of_real_files_raise_only_input_errors(offset, junk):

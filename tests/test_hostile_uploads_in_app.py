@@ -12,6 +12,8 @@ from core.imageio import display_name
 from tests.conftest import ROOT
 from tests.hostile_corpus import Accept, Reject, cases
 
+pytestmark = pytest.mark.slow
+
 CASES = cases()
 
 

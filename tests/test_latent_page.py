@@ -105,6 +105,7 @@ def test_the_pad_gets_the_shipped_decoder_and_no_server_image_once_it_decodes_by
     np.testing.assert_array_equal(pad_image(pad_args(app.run())), to_uint8(decoder.one(-0.4, 2.0)))
 
 
+@pytest.mark.slow
 def test_random_sample_moves_the_point(app):
     before = pad_args(app)["point"]
     next(b for b in app.button if "Random sample" in b.label).click().run()
@@ -113,6 +114,7 @@ def test_random_sample_moves_the_point(app):
                                                            app.session_state["latent_z2"]]
 
 
+@pytest.mark.slow
 def test_malformed_pad_messages_are_ignored_with_a_warning(app):
     app.session_state["latent_pad"] = {"x": None, "y": 1.0, "seq": 9}
     app.run()
@@ -122,6 +124,7 @@ def test_malformed_pad_messages_are_ignored_with_a_warning(app):
     assert not app.exception and app.session_state["latent_picked"] is None
 
 
+@pytest.mark.slow
 def test_clicked_item_feeds_the_interpolation(app):
     embedding = load_embedding(config.VAE_EMBEDDING_PATH)
     item = int(embedding.class_indices(3)[17])  # the 18th dress
@@ -150,6 +153,7 @@ def test_tampered_decoder_is_refused(monkeypatch, tmp_path):
     assert "does not match its model card" in at.error[0].value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["missing", "tampered"])
 def test_without_a_usable_browser_export_the_server_decodes_and_the_page_says_why(monkeypatch, tmp_path, decoder,
                                                                                    damage):
@@ -168,11 +172,13 @@ def test_without_a_usable_browser_export_the_server_decodes_and_the_page_says_wh
     np.testing.assert_array_equal(pad_image(args), to_uint8(decoder.one(0.0, 0.0)))
 
 
+@pytest.mark.slow
 def test_the_interpolation_ends_with_the_real_test_items(app):
     strip = app.get("image")[1].proto.imgs[0]
     assert strip.caption.endswith("first and last: the real test items")
 
 
+@pytest.mark.slow
 def test_the_page_runs_without_tensorflow():
     """The explorer decodes from the browser export through NumPy: opening it loads no TensorFlow."""
     code = ("import sys; from streamlit.testing.v1 import AppTest; "

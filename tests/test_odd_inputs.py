@@ -132,6 +132,7 @@ def test_advice_for_a_too_big_image_gives_a_size_that_fits():
     assert w * h <= limits.MAX_PIXELS and abs(w / h - 2) < 0.01 and w * h > 0.99 * limits.MAX_PIXELS
 
 
+@pytest.mark.slow
 def test_an_image_drawn_inside_a_pdf_is_measured_before_pdfium_renders_it():
     with pytest.raises(InputError) as err:
         open_upload(pdf_drawing_image(), "invoice.pdf", 150)
@@ -184,6 +185,7 @@ def cleaned_page(image: Image.Image, dpi: float = 150) -> CleanedPage:
                        encode(bw, "PNG", dpi=(dpi, dpi)), name="strip.png")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(1, 100_000), (100_000, 1), (1, 1), (70_000, 500)])
 def test_pdf_and_zip_take_any_page_side_the_cleaner_accepts(size):
     import pypdfium2
@@ -205,6 +207,7 @@ def test_black_and_white_is_the_cleaned_page_thresholded_at_half():
     assert binarize(x).tolist() == [[False, False, False, True, True]]  # True is paper
 
 
+@pytest.mark.slow
 def test_both_modes_of_a_cleaned_a4_text_page(model):
     """A4 at 150 dpi: the gray PNG is 8-bit, the black & white one 1-bit; the 1-bit PDF is CCITT Group 4
     and tens of kB, the gray one lossless."""
@@ -230,6 +233,7 @@ def test_both_modes_of_a_cleaned_a4_text_page(model):
 
 # ---- the command line ---------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_cli_names_outputs_after_their_files_and_refuses_the_big_pdf(tmp_path, capsys):
     src = tmp_path / "in"
     src.mkdir()
@@ -249,6 +253,7 @@ def test_cli_names_outputs_after_their_files_and_refuses_the_big_pdf(tmp_path, c
     assert Image.open(tmp_path / "gray" / "letter.png").mode == "L"
 
 
+@pytest.mark.slow
 def test_cli_cleans_a_40_megapixel_page_and_refuses_the_drawn_bomb_under_2_gb(tmp_path):
     (tmp_path / "poster.pdf").write_bytes(blank_pdf(1))  # 6300 × 6300 at 150 dpi: 39.7 MP, inside every limit
     (tmp_path / "invoice.pdf").write_bytes(pdf_drawing_image())
@@ -318,6 +323,7 @@ def upload(files: list[tuple[str, bytes]], dpi: int = 150, mode: str | None = No
     return at.run()
 
 
+@pytest.mark.slow
 def test_page_refuses_huge_pdfs_by_name_and_cleans_every_odd_but_legal_file():
     strip = encode(Image.new("L", (1, 100_000), 230), "PNG")
     at = upload([("poster.pdf", blank_pdf(50)), ("invoice.pdf", pdf_drawing_image()), ("strip.png", strip),
@@ -335,6 +341,7 @@ def test_page_refuses_huge_pdfs_by_name_and_cleans_every_odd_but_legal_file():
     assert not at.exception and at.image[1].proto.imgs[0].caption == "cleaned, black & white"
 
 
+@pytest.mark.slow
 def test_page_keeps_each_upload_within_its_budget(monkeypatch):
     monkeypatch.setattr(limits, "MAX_JOB_PIXELS", 2 * 240 * 200)
     at = upload([(f"{n}.png", encode(scan(), "PNG")) for n in "abc"])
@@ -343,6 +350,7 @@ def test_page_keeps_each_upload_within_its_budget(monkeypatch):
     assert at.selectbox[0].options == ["a.png", "b.png"]
 
 
+@pytest.mark.slow
 def test_page_shows_names_as_typed_in_code_spans():
     at = upload([("**bold** :red[x] $x$\u202e.png", encode(scan(), "PNG")), ("_it_.png", b"junk")])
     assert not at.exception
@@ -350,6 +358,7 @@ def test_page_shows_names_as_typed_in_code_spans():
     assert at.get("download_button")[2].label == "Download `__bold__ _red[x] $x$.png`, clean gray"  # a name Windows takes
 
 
+@pytest.mark.slow
 def test_page_with_a_40_megapixel_pdf_page_stays_under_2_gb(tmp_path):
     (tmp_path / "poster.pdf").write_bytes(blank_pdf(1))
     code = ("import sys; from streamlit.testing.v1 import AppTest;"
@@ -383,6 +392,7 @@ def flip(path: Path, at: int | None = None) -> None:
     path.write_bytes(bytes(data))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["card", "checksum", "lambda"])
 def test_clean_documents_page_explains_damaged_weights(weights_dir, how):
     damaged_weights(weights_dir, how)
