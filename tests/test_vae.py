@@ -79,7 +79,6 @@ def test_models_round_trip_with_safe_mode(tmp_path, architecture):
             np.testing.assert_allclose(loaded.decoder(np.zeros((1, 2))), model.decoder(np.zeros((1, 2))), atol=1e-6)
 
 
-@pytest.mark.slow
 def test_shipped_models_meet_the_contract():
     encoder, decoder = load_model(VAE_ENCODER), load_model(VAE_DECODER)
     x = np.random.default_rng(0).random((5, 28, 28, 1), dtype=np.float32)
@@ -108,12 +107,14 @@ def test_shipped_embedding_is_the_encoders_means_of_the_test_set(fashion):
                                atol=1e-4)
 
 
-@pytest.mark.slow
 def test_training_smoke_run_writes_loadable_models_cards_and_embedding(tmp_path, tiny_fashion_dir_large):
-    from core.training.vae import train
+    from core.training.vae import Recipe, train
 
     # 400 train images of discs (360 train, 40 validation) and 100 test images; no real data needed.
-    card = train(epochs=2, out=tmp_path, batch_size=32, data_dir=str(tiny_fashion_dir_large), verbose=0)
+    recipe = Recipe(epochs=2, batch_size=32)
+    card = train(recipe, out=tmp_path, data_dir=str(tiny_fashion_dir_large), verbose=0)
+    for name in (VAE_ENCODER, VAE_DECODER):  # both cards hold the recipe as fields
+        assert Recipe(**read_card(tmp_path / f"{name}.json")["recipe"]) == recipe
     losses = card["training"]["val_neg_elbo_per_epoch"]
     assert len(losses) == 2 and losses[1] < losses[0] < 784 * math.log(2.0)
     for name in (VAE_ENCODER, VAE_DECODER):
@@ -133,6 +134,19 @@ def test_training_smoke_run_writes_loadable_models_cards_and_embedding(tmp_path,
     terms = negative_elbo_terms(encoder, decoder, x, samples=2)
     assert terms["neg_elbo"] == pytest.approx(terms["reconstruction"] + terms["kl"], abs=2e-3)
     assert 0 < terms["kl"] and terms["reconstruction"] < 784 * math.log(2.0)
+
+
+@pytest.mark.parametrize("baseline", [False, True])
+def test_the_default_recipe_is_the_shipped_models_and_builds_the_flags(baseline, capsys):
+    from core.training.vae import Recipe, main
+
+    recipe = Recipe(baseline=baseline)
+    for name in model_names(recipe.architecture):
+        assert Recipe(**read_card(card_path(name))["recipe"]) == recipe
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    shown = capsys.readouterr().out
+    assert all(flag in shown for flag in ("--epochs", "--baseline", "--batch-size", "--seed", "--learning-rate"))
 
 
 def test_latent_helpers():

@@ -2,46 +2,56 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
 
 from core.card import sha256, update_card
-from core.config import VAE_BROWSER_DECODER_DIR, VAE_DECODER, VAE_EMBEDDING_PATH, VAE_ENCODER, weight_path
+from core.config import (SHIPPED_ARCHITECTURES, VAE_BROWSER_DECODER_DIR, VAE_DECODER, VAE_EMBEDDING_PATH, model_name,
+                         weight_path)
 from core.data import load_fashion_mnist, to_float
 from core.latent import export_browser_decoder, export_onnx, onnx_path, save_embedding
 from core.models.vae import build_vae
-from core.training.common import Stopwatch, epochs_run, save_with_card, train_validation_split
+from core.training.common import (Stopwatch, add_recipe_args, epochs_run, recipe_from_args, save_with_card,
+                                  train_validation_split)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides the trained weights; the defaults are the shipped model's recipe."""
+
+    epochs: int = field(default=10, metadata={"help": "training epochs"})
+    baseline: bool = field(default=False, metadata={"help": "train the seed architecture instead"})
+    batch_size: int = field(default=128, metadata={"help": "images per batch"})
+    seed: int = field(default=0, metadata={"help": "seeds weights, shuffling and the sampling layer"})
+    learning_rate: float = field(default=1e-3, metadata={"help": "Adam's learning rate"})
+
+    @property
+    def architecture(self) -> str:
+        return "seed" if self.baseline else SHIPPED_ARCHITECTURES["vae"]
 
 
 def model_names(architecture: str) -> tuple[str, str]:
     """File stems of the encoder and decoder: vae_encoder/vae_decoder, or vae_seed_* for the baseline."""
-    if architecture == "conv":
-        return VAE_ENCODER, VAE_DECODER
-    return f"vae_{architecture}_encoder", f"vae_{architecture}_decoder"
+    return model_name("vae", architecture, "encoder"), model_name("vae", architecture, "decoder")
 
 
-def train(
-    epochs: int = 10,
-    architecture: str = "conv",
-    out: Path | None = None,
-    limit: int | None = None,
-    batch_size: int = 128,
-    seed: int = 0,
-    data_dir: str | None = None,
-    verbose: int = 2,
-) -> dict:
-    """Train one VAE, save encoder and decoder with cards (and the embedding when shipped); return the encoder card."""
-    keras.utils.set_random_seed(seed)
+def train(recipe: Recipe = Recipe(), out: Path | None = None, limit: int | None = None, data_dir: str | None = None,
+          verbose: int = 2) -> dict:
+    """Train one VAE by ``recipe``, save encoder and decoder with cards (and, for the shipped architecture, the
+    embedding and the decoder's exports); return the encoder card."""
+    keras.utils.set_random_seed(recipe.seed)
     data = load_fashion_mnist(data_dir)
     x_train, x_val = train_validation_split(to_float(data.x_train), limit)
     x_test, y_test = to_float(data.x_test)[:limit], data.y_test[:limit]
 
-    vae = build_vae(architecture, seed=seed)
+    architecture = recipe.architecture
+    vae = build_vae(architecture, seed=recipe.seed)
     # XLA on CPU measured 2x slower than TensorFlow's own kernels for these convolutions.
-    vae.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
+    vae.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), jit_compile=False)
     clock = Stopwatch()
-    history = vae.fit(x_train, validation_data=(x_val,), epochs=epochs, batch_size=batch_size,
+    history = vae.fit(x_train, validation_data=(x_val,), epochs=recipe.epochs, batch_size=recipe.batch_size,
                       shuffle=True, verbose=verbose)
     wall = clock.seconds
 
@@ -54,8 +64,7 @@ def train(
         "training": {
             "loss": "−ELBO = BCE summed over 784 pixels + KL(q(z|x) ‖ N(0, I)) summed over the latent, "
                     "batch mean (nats per image)",
-            "architecture": architecture, "optimizer": "adam 1e-3", "batch_size": batch_size,
-            "epochs_requested": epochs, "epochs_run": epochs_run(history), "seed": seed, "wall_time_s": wall,
+            "epochs_run": epochs_run(history), "wall_time_s": wall,
             "val_neg_elbo_per_epoch": [round(v, 3) for v in history.history["val_loss"]],
         },
         "validation_neg_elbo_nats": val,
@@ -63,12 +72,12 @@ def train(
     card = save_with_card(vae.encoder, folder / f"{encoder_name}.keras", {
         "task": "VAE encoder: float32 (N, 28, 28, 1) in [0, 1] -> [z_mean, z_log_var], each (N, 2)",
         "decoder": f"{decoder_name}.keras", **common,
-    })
+    }, recipe)
     decoder_card = save_with_card(vae.decoder, folder / f"{decoder_name}.keras", {
         "task": "VAE decoder: z (N, 2) -> pixel probabilities (N, 28, 28, 1) in [0, 1]",
         "encoder": f"{encoder_name}.keras", **common,
-    })
-    if architecture == "conv":
+    }, recipe)
+    if architecture == SHIPPED_ARCHITECTURES["vae"]:
         path = folder / VAE_EMBEDDING_PATH.name
         save_embedding(path, vae.encoder, x_test, y_test, encoder_sha256=card["sha256"])
         card["embedding"] = {"file": path.name, "sha256": sha256(path), "items": len(x_test)}
@@ -89,11 +98,8 @@ def export_decoder(decoder: keras.Model, folder: Path, decoder_sha256: str) -> d
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m core.train vae", description=__doc__)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--baseline", action="store_true", help="train the seed architecture instead")
+    add_recipe_args(parser, Recipe)
     parser.add_argument("--limit", type=int, help="train on only this many images (smoke runs)")
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="folder to write to (default: weights/)")
     parser.add_argument("--data-dir", help="Fashion-MNIST folder (default: see core.data)")
     parser.add_argument("--export-only", action="store_true",
@@ -108,7 +114,6 @@ def main(argv: list[str] | None = None) -> None:
         print(f"wrote {entries['onnx']['file']} (max |ONNX - Keras| {entries['onnx']['max_abs_diff_vs_keras']:.1g}) "
               f"and {entries['browser_decoder']['folder']}/: {', '.join(entries['browser_decoder']['files'])}")
         return
-    card = train(args.epochs, "seed" if args.baseline else "conv", args.out, args.limit,
-                 args.batch_size, args.seed, args.data_dir)
+    card = train(recipe_from_args(args, Recipe), args.out, args.limit, args.data_dir)
     print(f"saved {card['file']} (+ decoder): {card['training']['wall_time_s']} s, "
           f"validation −ELBO {card['validation_neg_elbo_nats']['loss']} nats/image")
