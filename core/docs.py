@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.card import read_card
 from core.config import PROJECT_DIR, card_path, model_name
+from core.evaluation.denoiser import from_cards, quality_bar, table
 
 DOCS = (PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").glob("*.md")))
 BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end generated -->)", re.S)
@@ -23,32 +24,19 @@ def card(model: str, architecture: str | None = None, part: str | None = None) -
     return read_card(card_path(model_name(model, architecture, part)))
 
 
-def denoiser_results() -> dict:
-    """The denoiser cards' test metrics as ``core.evaluation.denoiser.evaluate`` returns them."""
-    from core.evaluation.denoiser import MODELS  # the evaluation module loads TensorFlow
-
-    cards = {label: read_card(card_path(name)) for label, name in MODELS.items()}
-    first = next(iter(cards.values()))["test_metrics"]
-    return {setting: {"noisy input": row["noisy input"], "median 3×3": row["median 3×3"],
-                      **{label: c["test_metrics"][setting]["model"] for label, c in cards.items()}}
-            for setting, row in first.items()}
-
-
 def denoiser() -> str:
     """The table and quality bar that ``python -m core.evaluate denoiser`` prints, plus the training cost."""
-    from core.evaluation.denoiser import quality_bar, table
-
     shipped, seed = card("denoiser"), card("denoiser", "seed")
     cost = "; ".join(f"{label}: {c['parameters']:,} parameters, {c['training']['epochs_run']} epochs in "
                      f"{c['training']['wall_time_s']:.0f} s" for label, c in (("U-Net", shipped), ("seed", seed)))
-    results = denoiser_results()
+    results = from_cards()
     return (table(results) + "\n\n" + "\n".join(f"- {line}" for line in quality_bar(results))
             + f"\n\n{cost}.\n")
 
 
 def documents() -> str:
     """The tables that ``python -m core.evaluate documents --markdown`` prints, the targets, the training cost."""
-    from core.evaluation import documents as E  # the evaluation module loads TensorFlow
+    from core.evaluation import documents as E  # loads TensorFlow (through core.clean)
 
     shipped, seed = card("documents"), card("documents", "seed")
     synth, real, dibco = (shipped["evaluation"][k] for k in ("held_out_synthetic", "held_out_real", "dibco_dev"))
