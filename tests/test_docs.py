@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
 
 import pytest
 
 import core.config
 from core.card import read_card
-from core.config import WEIGHTS_DIR
+from core.config import PROJECT_DIR, WEIGHTS_DIR
 from core.docs import BLOCK, BLOCKS, DOCS, render, stale
 
 
@@ -44,3 +46,16 @@ def test_a_changed_card_changes_its_block(monkeypatch, tmp_path, block, card_fil
     (tmp_path / card_file).write_text(json.dumps(card))
     monkeypatch.setattr(core.config, "WEIGHTS_DIR", tmp_path)
     assert BLOCKS[block]() != before
+
+
+def test_the_layout_table_names_real_paths_every_folder_and_every_core_module():
+    readme = (PROJECT_DIR / "README.md").read_text()
+    layout = readme[readme.index("## Where things live"):]
+    paths = [p for cell in re.findall(r"^\| (.+?) \|", layout, re.M) for p in re.findall(r"`([^`]+)`", cell)]
+    assert paths and all((PROJECT_DIR / p).exists() for p in paths), [p for p in paths if not (PROJECT_DIR / p).exists()]
+    folders = {p.split("/")[0] for p in paths}
+    tracked = subprocess.run(["git", "ls-files"], cwd=PROJECT_DIR, capture_output=True, text=True).stdout.split()
+    assert {f.split("/")[0] for f in tracked if "/" in f} <= folders
+    core_row = next(line for line in layout.splitlines() if line.startswith("| `core/` |"))
+    modules = {p.stem for p in (PROJECT_DIR / "core").glob("*.py")} - {"__init__"}
+    assert {m for m in modules if f"`{m}`" not in core_row and f"core.{m}" not in layout} == set()
