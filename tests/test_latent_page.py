@@ -67,6 +67,7 @@ def test_number_inputs_move_the_point_and_redecode(app, decoder):
     assert not np.array_equal(pad_image(after), pad_image(before))
 
 
+@pytest.mark.slow
 def test_a_pad_message_updates_the_number_inputs_and_answers_with_its_sequence_number(app, decoder):
     key = pad_args(app)["data_key"]
     app.session_state["latent_pad"] = {"x": 0.7, "y": 1.2, "seq": 41, "view": [-1, 1, -2, 2], "picked": 5,
@@ -83,6 +84,7 @@ def test_a_pad_message_updates_the_number_inputs_and_answers_with_its_sequence_n
     assert pad_args(app.run())["points"] != ""
 
 
+@pytest.mark.slow
 def test_the_pad_gets_the_shipped_decoder_and_no_server_image_once_it_decodes_by_itself(app, decoder):
     from core.latent import browser_decoder
 
