@@ -79,6 +79,7 @@ def test_models_round_trip_with_safe_mode(tmp_path, architecture):
             np.testing.assert_allclose(loaded.decoder(np.zeros((1, 2))), model.decoder(np.zeros((1, 2))), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_shipped_models_meet_the_contract():
     encoder, decoder = load_model(VAE_ENCODER), load_model(VAE_DECODER)
     x = np.random.default_rng(0).random((5, 28, 28, 1), dtype=np.float32)
@@ -107,6 +108,7 @@ def test_shipped_embedding_is_the_encoders_means_of_the_test_set(fashion):
                                atol=1e-4)
 
 
+@pytest.mark.slow
 def test_training_smoke_run_writes_loadable_models_cards_and_embedding(tmp_path, tiny_fashion_dir_large):
     from core.training.vae import Recipe, train
 
