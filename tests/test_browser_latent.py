@@ -93,9 +93,11 @@ def test_dragging_the_point_redecodes_while_the_mouse_button_is_down(page, app_u
 
     # After release the number inputs mirror the point, and the painted item is the decoder's output there.
     frame.wait_for_function("!window.latentPad.busy", timeout=30_000)
-    z1, z2 = (page.locator(f'input[aria-label="{name}"]') for name in ("z₁", "z₂"))
-    page.wait_for_function("() => document.querySelector('input[aria-label=\"z₁\"]').value !== '0.000'")
-    z = (float(z1.input_value()), float(z2.input_value()))
+    z = tuple(frame.evaluate("window.latentPad.z"))  # where the point was let go
+    # The inputs were mirroring the drag all along: wait for the last point, not just any other than 0.
+    page.wait_for_function("""z => ['z₁', 'z₂'].every((name, k) =>
+                                 document.querySelector(`input[aria-label="${name}"]`).value === z[k].toFixed(3))""",
+                           arg=list(z), timeout=30_000)
     assert z[0] > 0.05 and z[1] > 0.05  # dragged right and up
     decoder = LatentDecoder(load_model(VAE_DECODER))
     np.testing.assert_allclose(painted(frame), to_uint8(decoder.one(*z)), atol=1)

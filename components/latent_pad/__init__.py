@@ -1,4 +1,7 @@
-"""Latent pad: a Plotly scatter of the 2-D embedding with a draggable point and the decoded item beside it.
+"""Latent pad: a scatter of the 2-D embedding with a draggable point and the decoded item beside it.
+
+Plotly draws the axes, legend, zoom and pan; the 10,000 dots are drawn on a canvas that follows Plotly's
+ranges (as SVG elements they took most of the first visit), and hover and click find the nearest dot.
 
 Bidirectional Streamlit component (components v1, static frontend, no build step). This module owns its wire
 protocol; a page only calls ``read_move`` (what the user did) before drawing its inputs and ``latent_pad``

@@ -13,6 +13,8 @@ const gd = document.getElementById("plot");
 const marker = document.getElementById("marker");
 const plotbox = document.getElementById("plotbox");
 const big = document.getElementById("big");
+const dots = document.getElementById("dots");
+const tip = document.getElementById("tip");
 const small = Object.assign(document.createElement("canvas"), { width: IMAGE_SIZE, height: IMAGE_SIZE });
 
 const state = {
@@ -27,6 +29,7 @@ const state = {
 window.latentPad = {
   painted: 0, paintedSeq: -1, latencies: [], roundTrips: [], sent: 0, replied: 0, decodes: "server",
   get busy() { return Boolean(state.pending || state.inflight); },
+  get z() { return state.z.slice(); },
   decode(z) { return Array.from(state.decoder.decode(z)); },
 };
 
@@ -70,45 +73,140 @@ function nearestItem(z) {
   return best;
 }
 
+// Plotly's default colours, named so the canvas dots and the legend agree.
+const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+                "#17becf"];
+const DOT_RADIUS = 2, DOT_ALPHA = 0.55, HIT_PX = 6;
+const OFF_PLOT = 1e9;  // each legend trace holds one point out here: Plotly drops traces without data from the legend
+
+// The 10,000 dots are drawn on a canvas over the plot area, not as 10,000 SVG elements: Plotly took 0.4–1.6 s
+// to build those on the busy 2-core machine, most of the pad's first visit. Plotly keeps the axes, zoom, pan
+// and legend; the dots follow its ranges, and hover and click find the nearest dot here.
+function plotRanges() {
+  const a = axes();
+  return a ? { x: a.xa.range.slice(), y: a.ya.range.slice(), size: a.size } : null;
+}
+
+function toPixels(r, x, y) {
+  return [(x - r.x[0]) / (r.x[1] - r.x[0]) * r.size.w, (r.y[1] - y) / (r.y[1] - r.y[0]) * r.size.h];
+}
+
+function shownClasses() {
+  return state.classNames.map((_, c) => !gd._fullData || !gd._fullData[c] || gd._fullData[c].visible === true);
+}
+
+function drawDots(r) {
+  r = r || plotRanges();
+  if (!r || !state.xy) return;
+  const ratio = window.devicePixelRatio || 1;
+  Object.assign(dots.style, { left: r.size.l + "px", top: r.size.t + "px", width: r.size.w + "px",
+                              height: r.size.h + "px" });
+  dots.width = Math.round(r.size.w * ratio);
+  dots.height = Math.round(r.size.h * ratio);
+  const g = dots.getContext("2d");
+  g.setTransform(ratio, 0, 0, ratio, 0, 0);
+  g.clearRect(0, 0, r.size.w, r.size.h);
+  g.globalAlpha = DOT_ALPHA;
+  const shown = shownClasses();
+  for (let c = 0; c < state.classNames.length; c++) {
+    if (!shown[c]) continue;
+    g.fillStyle = COLORS[c % COLORS.length];
+    g.beginPath();
+    for (let i = 0; i < state.labels.length; i++) {
+      if (state.labels[i] !== c) continue;
+      const [px, py] = toPixels(r, state.xy[2 * i], state.xy[2 * i + 1]);
+      if (px < -DOT_RADIUS || py < -DOT_RADIUS || px > r.size.w + DOT_RADIUS || py > r.size.h + DOT_RADIUS) continue;
+      g.moveTo(px + DOT_RADIUS, py);
+      g.arc(px, py, DOT_RADIUS, 0, 2 * Math.PI);
+    }
+    g.fill();
+  }
+}
+
+// The shown dot nearest to a pointer event within HIT_PX pixels of it, or -1.
+function dotAt(ev) {
+  const r = plotRanges();
+  if (!r || !state.xy) return -1;
+  const box = plotbox.getBoundingClientRect();
+  const mx = ev.clientX - box.left - r.size.l, my = ev.clientY - box.top - r.size.t;
+  if (mx < 0 || my < 0 || mx > r.size.w || my > r.size.h) return -1;
+  const shown = shownClasses();
+  let best = -1, bestD = HIT_PX * HIT_PX;
+  for (let i = 0; i < state.labels.length; i++) {
+    if (!shown[state.labels[i]]) continue;
+    const [px, py] = toPixels(r, state.xy[2 * i], state.xy[2 * i + 1]);
+    const d = (px - mx) * (px - mx) + (py - my) * (py - my);
+    if (d < bestD) { bestD = d; best = i; }
+  }
+  return best;
+}
+
 function buildPlot(args) {
   state.xy = new Float32Array(bytes(args.points).buffer);
   state.labels = bytes(args.labels);
   state.classNames = args.class_names;
   const traces = args.class_names.map((name, c) => ({
-    type: "scatter", mode: "markers", name: name, x: [], y: [], customdata: [],
-    marker: { size: 4, opacity: 0.55 },
-    hovertemplate: name + "<br>test item %{customdata}<extra></extra>",
+    type: "scatter", mode: "markers", name: name, x: [OFF_PLOT], y: [OFF_PLOT], hoverinfo: "skip",
+    marker: { size: 4, opacity: DOT_ALPHA, color: COLORS[c % COLORS.length] },
   }));
-  for (let i = 0; i < state.labels.length; i++) {
-    const t = traces[state.labels[i]];
-    t.x.push(state.xy[2 * i]); t.y.push(state.xy[2 * i + 1]); t.customdata.push(i);
-  }
+  // The ranges Plotly's autorange would pick (5 % margins); double-click returns to them.
+  const range = (k) => {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = k; i < state.xy.length; i += 2) { lo = Math.min(lo, state.xy[i]); hi = Math.max(hi, state.xy[i]); }
+    const pad = 0.05 * (hi - lo || 1);
+    return [lo - pad, hi + pad];
+  };
   const layout = {
-    height: args.height - 10, margin: { l: 45, r: 10, t: 50, b: 40 }, hovermode: "closest",
-    xaxis: { title: { text: "z₁" }, zeroline: false }, yaxis: { title: { text: "z₂" }, zeroline: false },
+    height: args.height - 10, margin: { l: 45, r: 10, t: 50, b: 40 }, hovermode: false,
+    xaxis: { title: { text: "z₁" }, zeroline: false, range: range(0) },
+    yaxis: { title: { text: "z₂" }, zeroline: false, range: range(1) },
     legend: { itemsizing: "constant", orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
     paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", uirevision: "keep",
     font: { color: getComputedStyle(document.body).color },
   };
-  const config = { displaylogo: false, scrollZoom: true, responsive: true,
-                   modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"] };
+  const config = { displaylogo: false, scrollZoom: true, responsive: true, doubleClick: "reset",
+                   modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage", "autoScale2d"] };
   return Plotly.newPlot(gd, traces, layout, config).then(() => {
-    gd.on("plotly_afterplot", placeMarker);
+    gd.on("plotly_afterplot", () => { drawDots(); placeMarker(); });
+    gd.on("plotly_relayouting", (ev) => {  // while panning, the dots move with the axes
+      if (gd._fullLayout.dragmode !== "pan") return;
+      const r = plotRanges(), x = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]];
+      const y = [ev["yaxis.range[0]"], ev["yaxis.range[1]"]];
+      if (r && x.every(Number.isFinite)) r.x = x;
+      if (r && y.every(Number.isFinite)) r.y = y;
+      drawDots(r);
+    });
     gd.on("plotly_relayout", () => {
+      drawDots();
       placeMarker();
       state.view = currentView();
       queueSend(performance.now());
     });
-    gd.on("plotly_click", (ev) => {
-      const p = ev.points && ev.points[0];
-      if (!p || state.dragging) return;
-      state.z = [round3(p.x), round3(p.y)];
-      state.picked = p.customdata;
+    let down = null;
+    plotbox.addEventListener("pointerdown", (ev) => { down = [ev.clientX, ev.clientY]; });
+    plotbox.addEventListener("click", (ev) => {  // a click (not a drag) on a dot jumps to that item
+      const moved = !down || Math.abs(ev.clientX - down[0]) + Math.abs(ev.clientY - down[1]) > 3;
+      const i = moved || state.dragging || ev.target === marker ? -1 : dotAt(ev);
+      if (i < 0) return;
+      state.z = [round3(state.xy[2 * i]), round3(state.xy[2 * i + 1])];
+      state.picked = i;
       placeMarker();
+      showCaption();
       paintLocal(performance.now());
       queueSend(performance.now());
     });
+    plotbox.addEventListener("pointermove", (ev) => {
+      const i = ev.buttons || state.dragging ? -1 : dotAt(ev);
+      tip.style.display = i < 0 ? "none" : "block";
+      if (i < 0) return;
+      const box = plotbox.getBoundingClientRect();
+      tip.textContent = state.classNames[state.labels[i]] + "\ntest item " + i;
+      tip.style.left = (ev.clientX - box.left + 12) + "px";
+      tip.style.top = (ev.clientY - box.top + 12) + "px";
+    });
+    plotbox.addEventListener("pointerleave", () => { tip.style.display = "none"; });
     state.view = currentView();
+    drawDots();
     placeMarker();
   });
 }
@@ -291,7 +389,7 @@ window.addEventListener("message", (ev) => {
     document.getElementById("error").textContent = "The latent pad failed: " + e;
   }
 });
-window.addEventListener("resize", placeMarker);
+window.addEventListener("resize", () => { drawDots(); placeMarker(); });
 if (typeof Plotly === "undefined") {
   document.getElementById("error").textContent = "vendor/plotly-basic.min.js did not load.";
 }
