@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 
 from core.config import VAE_DECODER, weight_path  # noqa: E402
 from core.inference import load_model  # noqa: E402
-from core.latent import LatentDecoder, fast_decoder  # noqa: E402
+from core.serving.vae import LatentDecoder, fast_decoder  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, open_latent_pad, serve_app  # noqa: E402
 
 

@@ -42,10 +42,11 @@ CLASS_NAMES = (
 LATENT_DIM = 2
 VAE_ENCODER, VAE_DECODER = model_name("vae", part="encoder"), model_name("vae", part="decoder")
 VAE_EMBEDDING_PATH = WEIGHTS_DIR / "vae_embedding.npz"
-# The shipped decoder's layers and float32 weights for the browser (and the server's NumPy path), made
-# at training time next to the weights; checksums in the decoder's card under "browser_decoder".
+# The shipped decoder's export for the latent pad's browser decoder (components/latent_pad/frontend/
+# decoder.js), made at training time next to the weights; checksums in the decoder's card under
+# "browser_decoder". The server runs the other export, weights/vae_decoder.onnx, with onnxruntime.
 VAE_BROWSER_DECODER_DIR = WEIGHTS_DIR / "vae_decoder_browser"
-BROWSER_DECODER_STEM = "decoder"  # <dir>/decoder.json (layers) and <dir>/decoder.bin (weights)
+BROWSER_DECODER_STEM = "decoder"  # <dir>/decoder.json (layers) and <dir>/decoder.bin.gz (gzipped float32 weights)
 
 # The home page's examples, computed from the shipped weights by ``python -m core.examples``.
 EXAMPLES_PATH = WEIGHTS_DIR / "examples.npz"  # its card: weights/examples.json

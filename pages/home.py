@@ -3,8 +3,8 @@ its card, and one click to its page.
 
 Loads no TensorFlow, so it appears fast: the denoiser's and the cleaner's examples come from
 weights/examples.npz (made from the shipped weights by ``python -m core.examples``), the clothing strip is
-decoded here through the VAE decoder's NumPy path. An example whose model changed since is computed here,
-after the rest of the page is painted.
+decoded here by core.serving.vae (the decoder's ONNX export, run by onnxruntime). An example whose model
+changed since is computed here, after the rest of the page is painted.
 """
 from pathlib import Path
 
@@ -17,8 +17,8 @@ from core.card import WeightsError, read_card
 from core.config import CLASS_NAMES
 from core.data import DataUnavailable
 from core.examples import compute, shipped
-from core.latent import LatentError, class_walk, fast_decoder, load_embedding
 from core.render import enlarge, mosaic
+from core.serving.vae import LatentError, class_walk, fast_decoder, load_embedding
 from pages import use_app_navigation
 
 WALK = [1, 3, 4, 8, 9, 7, 5]  # trouser → dress → coat → bag → ankle boot → sneaker → sandal

@@ -9,9 +9,9 @@ from core import config
 from core.card import WeightsError, read_card
 from core.config import CLASS_NAMES
 from core.data import DataUnavailable, load_test_set, to_float
-from core.latent import (LatentDecoder, LatentError, fast_decoder, grid_points, grid_rows, interpolate,
-                         load_embedding, prior_samples)
 from core.render import enlarge, mosaic, png_bytes
+from core.serving.vae import (LatentDecoder, LatentError, fast_decoder, grid_points, grid_rows, interpolate,
+                              load_embedding, prior_samples)
 from pages import use_app_navigation
 
 Z_LIMIT = 8.0  # number inputs accept |z| up to this; the prior puts 99.99 % of its mass within ±4

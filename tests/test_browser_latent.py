@@ -38,7 +38,7 @@ RUN_DECODER = """([spec, weights, points]) => {
 @pytest.mark.parametrize("architecture", ["conv", "seed"])
 def test_the_browser_decoder_equals_the_keras_decoder(page, architecture):
     """decoder.js in Chromium, on a decoder with random weights and biases, against Keras on 64 points."""
-    from core.latent import browser_decoder
+    from core.serving.vae import browser_decoder
     from core.models.vae import build_vae
 
     decoder = build_vae(architecture, seed=0).decoder
@@ -71,7 +71,7 @@ def test_dragging_the_point_redecodes_while_the_mouse_button_is_down(page, app_u
     """Both ways of painting: the browser's decoder, and the server's images when its weights cannot load."""
     from core.config import VAE_DECODER
     from core.inference import load_model
-    from core.latent import LatentDecoder
+    from core.serving.vae import LatentDecoder
     from core.render import to_uint8
 
     frame, marker = open_latent_pad(page, app_url, decodes=decodes)

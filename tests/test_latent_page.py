@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest
 from core import config
 from core.config import VAE_DECODER
 from core.inference import load_model
-from core.latent import LatentDecoder, load_embedding
 from core.render import to_uint8
+from core.serving.vae import LatentDecoder, load_embedding
 from tests.conftest import ROOT
 
 PAGE = str(ROOT / "pages" / "latent_explorer.py")
@@ -86,7 +86,7 @@ def test_a_pad_message_updates_the_number_inputs_and_answers_with_its_sequence_n
 
 @pytest.mark.slow
 def test_the_pad_gets_the_shipped_decoder_and_no_server_image_once_it_decodes_by_itself(app, decoder):
-    from core.latent import browser_decoder
+    from core.serving.vae import browser_decoder
 
     args = pad_args(app)
     # The shipped browser export, served where it lies (weights/vae_decoder_browser/), equals the Keras decoder.

@@ -302,7 +302,7 @@ def test_cli_says_in_one_line_what_is_wrong_with_the_weights(tmp_path, capsys, h
 
 
 def test_damaged_embedding_is_refused_by_its_checksum(tmp_path):
-    from core.latent import LatentError, load_embedding
+    from core.serving.vae import LatentError, load_embedding
 
     shutil.copy(config.card_path(config.VAE_ENCODER), tmp_path)
     data = bytearray(config.VAE_EMBEDDING_PATH.read_bytes())

@@ -15,12 +15,12 @@ from core.config import VAE_BROWSER_DECODER_DIR, VAE_DECODER, VAE_EMBEDDING_PATH
 from core.data import load_fashion_mnist, load_shipped_test_set, to_float
 from core.evaluation.vae import negative_elbo_terms
 from core.inference import load_model
-from core.training.vae import model_names
-from core.latent import (BROWSER_ACTIVATIONS, BROWSER_FORMAT, BROWSER_OPS, LatentDecoder, LatentError, browser_decoder,
-                         browser_decoder_files, encode_means, export_browser_decoder, export_onnx, fast_decoder,
-                         grid_points, grid_rows, interpolate, load_embedding, onnx_path, read_browser_decoder,
-                         read_onnx)
 from core.models.vae import Sampling, build_vae, kl_divergence, negative_elbo, reconstruction_loss
+from core.serving.vae import (BROWSER_ACTIVATIONS, BROWSER_FORMAT, BROWSER_OPS, LatentDecoder, LatentError,
+                              browser_decoder, browser_decoder_files, encode_means, export_browser_decoder,
+                              export_onnx, fast_decoder, grid_points, grid_rows, interpolate, load_embedding,
+                              onnx_path, read_browser_decoder, read_onnx)
+from core.training.vae import model_names
 from tests.conftest import ROOT
 
 
@@ -172,6 +172,7 @@ def randomised_decoder(architecture: str) -> keras.Model:
     return decoder
 
 
+@pytest.mark.slow  # two tf2onnx exports
 @pytest.mark.parametrize("architecture", ["conv", "seed"])
 def test_the_onnx_export_run_by_onnxruntime_equals_the_keras_decoder(architecture, tmp_path):
     decoder = randomised_decoder(architecture)
@@ -205,7 +206,7 @@ def test_a_decoder_layer_the_browser_cannot_run_fails_its_export_loudly(tmp_path
 
 
 def test_decoder_js_runs_the_ops_and_activations_the_export_writes():
-    """The one list of what the browser decoder runs: core.latent's constants and decoder.js agree."""
+    """The one list of what the browser decoder runs: core.serving.vae's constants and decoder.js agree."""
     import re
 
     js = (ROOT / "components" / "latent_pad" / "frontend" / "decoder.js").read_text()

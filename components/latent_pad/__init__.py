@@ -43,9 +43,9 @@ _component = components.declare_component("latent_pad", path=str(FRONTEND))
 
 
 def decoder_url(folder: Path, version: str) -> str:
-    """Serve a browser export's folder (``core.latent.export_browser_decoder``) to the pad, in place; returns
-    the URL for ``PadData.decoder``, relative to the pad's page. ``version`` (from the files' checksums) keeps
-    a browser from using a cached copy of other weights."""
+    """Serve a browser export's folder (``core.serving.vae.export_browser_decoder``) to the pad, in place;
+    returns the URL for ``PadData.decoder``, relative to the pad's page. ``version`` (from the files'
+    checksums) keeps a browser from using a cached copy of other weights."""
     served = components.declare_component("decoder_files", path=str(folder))
     return f"../{served.name}/{BROWSER_DECODER_STEM}?v={version}"
 

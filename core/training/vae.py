@@ -11,8 +11,8 @@ from core.card import sha256, update_card
 from core.config import (SHIPPED_ARCHITECTURES, VAE_BROWSER_DECODER_DIR, VAE_DECODER, VAE_EMBEDDING_PATH, model_name,
                          weight_path)
 from core.data import load_fashion_mnist, to_float
-from core.latent import export_browser_decoder, export_onnx, onnx_path, save_embedding
 from core.models.vae import build_vae
+from core.serving.vae import export_browser_decoder, export_onnx, onnx_path, save_embedding
 from core.training.common import (Stopwatch, add_recipe_args, epochs_run, recipe_from_args, save_with_card,
                                   train_validation_split)
 
@@ -88,7 +88,7 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, limit: int | None 
 
 def export_decoder(decoder: keras.Model, folder: Path, decoder_sha256: str) -> dict:
     """Write the decoder's two exports beside it (ONNX for the server, the browser format for the latent
-    pad: core.latent) and record them in the decoder's card; LatentError when either cannot be made."""
+    pad: core.serving.vae) and record them in the decoder's card; LatentError when either cannot be made."""
     entries = {"onnx": export_onnx(decoder, onnx_path(folder / f"{VAE_DECODER}.keras"), decoder_sha256),
                "browser_decoder": export_browser_decoder(decoder, folder / VAE_BROWSER_DECODER_DIR.name,
                                                          decoder_sha256)}

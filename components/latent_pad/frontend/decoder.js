@@ -1,8 +1,9 @@
 "use strict";
-// The VAE decoder's forward pass in the browser, in float32, from its browser export (written at training time
-// by core.latent.export_browser_decoder, checked against the card). FORMAT, OPS and ACTIVATIONS are the lists
-// core.latent's BROWSER_FORMAT, BROWSER_OPS and BROWSER_ACTIVATIONS repeat (a test checks they agree): the
-// export refuses, at training time, a decoder with any other layer. Tests check this equals the Keras decoder.
+// The VAE decoder's forward pass in the browser, in float32, from its browser export (written at training
+// time by core.serving.vae.export_browser_decoder, checked against the card). FORMAT, OPS and ACTIVATIONS are
+// the lists core.serving.vae's BROWSER_FORMAT, BROWSER_OPS and BROWSER_ACTIVATIONS repeat (a test checks they
+// agree): the export refuses, at training time, a decoder with any other layer. Tests check this equals the
+// Keras decoder.
 // The server runs the decoder's ONNX export with onnxruntime instead: docs/vae.md says why not here too.
 
 const FORMAT = "latent-pad-decoder/1";

@@ -1,5 +1,9 @@
-"""The VAE's latent space for the explorer: embedding file, the decoder's exports, fast decoding, prior
-samples, lines and grids.
+"""The VAE as everything runs it: its latent space (embedding file, the decoder's exports, fast decoding,
+prior samples, lines and grids).
+
+The Latent explorer and its pad, the home page's strip, training (which writes the embedding and the
+exports) and ``bench/latent.py`` all call this module (``core/serving/<model>.py``, beside ``models/``,
+``training/`` and ``evaluation/``).
 
 The decoder is trained in Keras and exported at training time twice, beside its weights, each checked
 against Keras then and against the card's checksums when read: to ONNX (``weights/vae_decoder.onnx``), which
@@ -125,7 +129,7 @@ def decoder_plan(model: keras.Model) -> list[Step]:
                 f"the decoder's layer {layer.name} ({kind}, activation {config.get('activation')!r}) is not one "
                 f"the latent pad's browser decoder runs ({', '.join(BROWSER_OPS)}; activations "
                 f"{', '.join(BROWSER_ACTIVATIONS)}, with bias, 'same' padding): add it to decoder.js and "
-                "core.latent.BROWSER_OPS, or change the decoder")
+                "core.serving.vae.BROWSER_OPS, or change the decoder")
     return steps
 
 
