@@ -27,6 +27,7 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image
 
+from core.documents.normalize import normalize
 from core.jobs import JobQueue
 from core.limits import MAX_QUEUED_JOBS
 from core.models.documents import DOWNSAMPLING
@@ -89,7 +90,9 @@ def on_worker(job: Callable[[Callable[[float], None]], T], progress: Callable[[f
 
 
 def _forward(model, x: np.ndarray) -> np.ndarray:
-    return np.asarray(model(x[None, :, :, None], training=False))[0, :, :, 0]
+    # x: (H, W, C), one channel per model input (the scan, then its normalisation)
+    inputs = [x[None, :, :, c, None] for c in range(x.shape[-1])]
+    return np.asarray(model(inputs if len(inputs) > 1 else inputs[0], training=False))[0, :, :, 0]
 
 
 def _run(model, x: np.ndarray) -> np.ndarray:
@@ -98,7 +101,10 @@ def _run(model, x: np.ndarray) -> np.ndarray:
 
 def clean_array(model, page: np.ndarray, tile: int = TILE, margin: int = MARGIN, blend: int = BLEND,
                 progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """Clean a float (H, W) page in [0, 1]; returns float32 (H, W) in [0, 1]."""
+    """Clean a float (H, W) page in [0, 1]; returns float32 (H, W) in [0, 1].
+
+    The whole page is normalised once (its paper and ink levels are page-wide facts), then both the scan
+    and its normalisation are cut into the same tiles."""
     if tile % DOWNSAMPLING or margin % DOWNSAMPLING or blend % (2 * DOWNSAMPLING):
         raise ValueError(f"tile and margin must be multiples of {DOWNSAMPLING}, blend of {2 * DOWNSAMPLING}")
     page = np.asarray(page, np.float32)
@@ -106,11 +112,13 @@ def clean_array(model, page: np.ndarray, tile: int = TILE, margin: int = MARGIN,
         raise ValueError(f"expected a 2-D page, got shape {page.shape}")
     h, w = page.shape
     hp, wp = _round_up(h, DOWNSAMPLING), _round_up(w, DOWNSAMPLING)
+    sources = [page, normalize(page)] if len(model.inputs) == 2 else [page]
 
     def window(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
-        # A window of the page edge-padded to (hp, wp), without a padded copy of the whole page.
-        part = page[y0:min(y1, h), x0:min(x1, w)]
-        return np.pad(part, ((0, y1 - y0 - part.shape[0]), (0, x1 - x0 - part.shape[1])), mode="edge")
+        # A (rows, cols, inputs) window edge-padded to (hp, wp), without a padded copy of the whole page.
+        parts = [source[y0:min(y1, h), x0:min(x1, w)] for source in sources]
+        pad = ((0, y1 - y0 - parts[0].shape[0]), (0, x1 - x0 - parts[0].shape[1]))
+        return np.stack([np.pad(part, pad, mode="edge") for part in parts], axis=-1)
 
     rows, cols = _spans(hp, tile, margin, blend), _spans(wp, tile, margin, blend)
     if len(rows) == len(cols) == 1:

@@ -9,11 +9,12 @@ from PIL import Image
 
 from core.documents import pairs as P
 from core.documents.degrade import AUGRAPHY_STEPS, degrade
+from core.documents.normalize import normalize
 from core.documents.ocr import cer, edit_distance, ocr
 from core.documents.real import load_real_pairs, split_held_out
 from core.documents.synth import DPI_RANGE, bundled_fonts, render_page
 from core.inference import load_model
-from core.training.documents import train
+from core.training.documents import Recipe, train
 
 
 def test_rendered_pages_are_seeded_and_hold_their_text():
@@ -108,29 +109,68 @@ def test_real_pairs_hold_out_pages_sharing_neither_text_nor_background(tmp_path)
 def test_a_few_training_steps_on_synthetic_and_real_pairs(tmp_path):
     (tmp_path / "real").mkdir()
     write_real_folder(tmp_path / "real", [(0, 0), (0, 1), (1, 1), (5, 5)])
-    card = train(epochs=2, architecture="unet", out=tmp_path / "out", steps=3, batch_size=4,
-                 pages_per_epoch=2, monitor_pages=1, real_dir=tmp_path / "real", verbose=0)
+    recipe = Recipe(cpu_minutes=None, epochs=2, steps=3, batch_size=4, pages=2, monitor_pages=1)
+    card = train(recipe, out=tmp_path / "out", real_dir=tmp_path / "real", verbose=0)
     assert card["training"]["steps_run"] == 6 and card["training"]["epochs_run"] == 2
+    assert Recipe(**card["recipe"]) == recipe
     assert np.isfinite(card["monitor_rmse"])
     assert card["data"]["real"]["train_pages"] == 3 and card["data"]["real"]["held_out_pages"] == 1
     model = load_model("documents", tmp_path / "out" / "documents.keras")  # safe_mode and checksum
     x = np.random.default_rng(0).random((1, 40, 56, 1)).astype(np.float32)
-    assert model(x).shape == (1, 40, 56, 1)
+    assert model([x, x]).shape == (1, 40, 56, 1)
 
 
-@pytest.fixture(scope="module")
-def shipped():
-    return load_model("documents")
+def test_ink_weighted_loss_counts_ink_pixels_w_times():
+    from core.models.documents import InkWeightedMSE
+
+    y_true = np.ones((1, 2, 2, 1), np.float32)
+    y_true[0, 0, 0, 0] = 0.0  # one ink pixel of four
+    y_pred = np.full_like(y_true, 0.5)
+    assert float(InkWeightedMSE(3.0)(y_true, y_pred)) == pytest.approx((3 * 0.25 + 3 * 0.25) / 4)
+    assert float(InkWeightedMSE(1.0)(y_true, y_pred)) == pytest.approx(0.25)
 
 
-def test_shipped_model_cleans_held_out_pages_and_beats_the_baselines(shipped):
-    from core.evaluation.documents import median_background, rmse, sauvola
-    from core.clean import clean_array
+def test_an_untrained_unet_returns_the_normalised_page():
+    # The correction starts at zero, so training starts from the normalisation, not from noise.
+    from core.models.documents import unet_documents
 
-    pages = P.held_out_pairs(6)
-    clean = [p.clean / 255 for p in pages]
-    noisy = [p.noisy.astype(np.float32) / 255 for p in pages]
-    model = rmse([clean_array(shipped, x) for x in noisy], clean)
-    assert model < rmse(noisy, clean) * 0.5
-    assert model < rmse([sauvola(x) for x in noisy], clean)
-    assert model < rmse([median_background(x) for x in noisy], clean)
+    rng = np.random.default_rng(0)
+    scan, normalized = rng.random((2, 1, 48, 64, 1)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(unet_documents()([scan, normalized])), normalized, atol=1e-6)
+
+
+def test_training_patches_keep_scan_normalisation_and_target_aligned():
+    from core.training.documents import crop, prepare
+
+    pair = P.make_pair(P.TRAIN, 0, 0, 0)
+    page = prepare(pair.clean, pair.noisy)
+    assert page.shape == (*pair.clean.shape, 3) and page.dtype == np.float32
+    np.testing.assert_array_equal(page[..., 1], normalize(page[..., 0]))
+    # Every pixel coded by its position, in all three channels: a patch must be one window of the page,
+    # flipped alike in every channel.
+    h, w = 300, 200
+    coded = np.repeat((np.arange(h * w, dtype=np.float32).reshape(h, w) / (h * w))[..., None], 3, axis=-1)
+    coded[..., 2] = coded[..., 2] < 0.5  # the target: "ink" in the top half, so crops find some
+    for seed in range(8):
+        patch = crop(coded, np.random.default_rng(seed))
+        assert patch.shape == (128, 128, 3)
+        np.testing.assert_array_equal(patch[..., 0], patch[..., 1])
+        y, x = divmod(round(float(patch[..., 0].min()) * h * w), w)  # the window's top-left pixel
+        window = coded[y : y + 128, x : x + 128]
+        assert any(np.array_equal(patch, f(window)) for f in
+                   (lambda a: a, lambda a: a[::-1], lambda a: a[:, ::-1], lambda a: a[::-1, ::-1]))
+
+
+def test_the_default_recipe_is_the_shipped_models_and_the_cli_builds_it():
+    import argparse
+
+    from core.card import read_card
+    from core.config import card_path, model_name
+    from core.training.common import add_recipe_args, recipe_from_args
+
+    assert Recipe(**read_card(card_path(model_name("documents")))["recipe"]) == Recipe()
+    assert Recipe(**read_card(card_path(model_name("documents", "seed")))["recipe"]) == Recipe(baseline=True)
+    parser = argparse.ArgumentParser()
+    add_recipe_args(parser, Recipe)
+    assert recipe_from_args(parser.parse_args(["--baseline", "--ink-weight", "3"]), Recipe) == \
+        Recipe(baseline=True, ink_weight=3.0)

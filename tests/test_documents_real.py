@@ -78,3 +78,30 @@ def test_dibco_folder_is_read_by_year_and_scored(tmp_path):
     assert 80 < table["Otsu threshold"]["2009"]["f_measure"] <= 100
     assert load_dibco(tmp_path / "absent") == {}
 
+
+
+@pytest.fixture(scope="module")
+def cleaner():
+    from core.inference import load_model
+
+    return load_model("documents")
+
+
+@pytest.mark.parametrize("mode", ["gray", "bw"])
+def test_the_shipped_cleaner_turns_gray_ink_on_dark_shaded_paper_black_on_white(cleaner, mode):
+    # Ink only 0.2 darker than its paper, under shading: the old cleaner faded such text to white.
+    from core.clean import binarize, clean_array
+
+    scan, ink = text_page(paper=0.72, ink=0.52, shading=0.3)
+    out = clean_array(cleaner, scan)
+    page = binarize(out).astype(np.float32) if mode == "bw" else out
+    assert np.median(page[~ink]) > 0.95
+    assert np.median(page[ink]) < 0.4
+    assert f_measure(page < 0.5, ink) > 85
+
+
+def test_the_shipped_cleaner_invents_no_ink_on_blank_paper(cleaner):
+    from core.clean import clean_array
+
+    assert np.mean(clean_array(cleaner, blank_page()) < 0.5) < 0.002
+    assert clean_array(cleaner, np.full((64, 64), 0.4, np.float32)).min() > 0.9  # flat gray paper is paper

@@ -128,3 +128,27 @@ def degrade(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         Image.fromarray(x).save(buf, "JPEG", quality=int(rng.integers(30, 90)))
         x = np.asarray(Image.open(buf).convert("L"))
     return x
+
+
+def widen(noisy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Training-only photometric range beyond ``degrade``: gray/faded ink, dark or uneven paper, low
+    contrast, gamma, phone-photo shading and dark scanner borders (the clean target stays as it is)."""
+    f = noisy.astype(np.float32) / 255
+    if rng.random() < 0.7:  # paper at P, ink at I: from black-on-white to gray ink on dark paper
+        paper = rng.uniform(0.45, 1.0)
+        ink = rng.uniform(0.0, max(0.0, paper - 0.15))
+        f = ink + (paper - ink) * f
+    if rng.random() < 0.5:
+        f = f ** rng.uniform(0.6, 1.6)
+    if rng.random() < 0.3:  # phone-photo shading: a strong smooth gain
+        f = uneven_illumination(f, rng) * rng.uniform(0.7, 1.0)
+    if rng.random() < 0.2:  # dark scanner border along one or two edges
+        h, w = f.shape
+        for _ in range(int(rng.integers(1, 3))):
+            depth = max(1, int(rng.uniform(0.02, 0.12) * (h if rng.random() < 0.5 else w)))
+            dark = rng.uniform(0.0, 0.35) + rng.normal(0, 0.03, f.shape).astype(np.float32)
+            edge = int(rng.integers(4))
+            band = np.zeros(f.shape, bool)
+            [band[:depth], band[-depth:], band[:, :depth], band[:, -depth:]][edge] = True
+            f = np.where(band, dark, f)
+    return (np.clip(f, 0, 1) * 255 + 0.5).astype(np.uint8)

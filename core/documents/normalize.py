@@ -1,7 +1,7 @@
-"""Page normalisation, a classical baseline: a page divided by its own paper, stretched by its own ink contrast.
+"""Page normalisation: a page divided by its own paper, stretched by its own ink contrast.
 
-Evaluated beside Otsu and Sauvola (``core.evaluation.documents``). Training the cleaner on normalised
-pages was tried and did not beat the shipped model yet (see docs/documents.md).
+The document cleaner sees it beside the scan (``core.clean`` normalises each whole page once), and it is
+evaluated on its own as a classical baseline beside Otsu and Sauvola (``core.evaluation.documents``).
 
 Real scans differ from each other mostly in paper tone, lighting and ink darkness. Dividing by a robust
 estimate of the paper (a grey closing, which removes strokes narrower than its window, on a small copy)
@@ -26,12 +26,12 @@ def paper(page: np.ndarray) -> np.ndarray:
     """A smooth estimate of the paper's brightness under every pixel of a float (H, W) page in [0, 1]."""
     h, w = page.shape
     k = max(1, min(h, w) // SMALL_SIDE)
-    small = np.asarray(Image.fromarray(page.astype(np.float32), "F").resize((max(1, w // k), max(1, h // k)),
-                                                                                Image.BOX))
+    small = np.asarray(Image.fromarray(np.asarray(page, np.float32), "F").resize((max(1, w // k), max(1, h // k)),
+                                                                                  Image.BOX))
     window = max(3, int(WINDOW * min(small.shape)) | 1)
     bg = grey_closing(median_filter(small, 3), size=window)
     bg = gaussian_filter(bg, window / 4)
-    return np.asarray(Image.fromarray(bg, "F").resize((w, h), Image.BILINEAR))
+    return np.array(Image.fromarray(bg, "F").resize((w, h), Image.BILINEAR))  # writable: normalize works in it
 
 
 def levels(darkness: np.ndarray) -> tuple[float, float]:
@@ -53,6 +53,14 @@ def levels(darkness: np.ndarray) -> tuple[float, float]:
 def normalize(page: np.ndarray) -> np.ndarray:
     """A float32 (H, W) page in [0, 1] with its paper at 1 and its typical ink at 0."""
     page = np.asarray(page, np.float32)
-    darkness = 1 - np.clip(page / np.maximum(paper(page), 1e-3), 0, 1)
+    # In place, in the paper estimate's buffer: a 40-megapixel page costs one more page of memory, not six.
+    out = paper(page)
+    np.maximum(out, 1e-3, out=out)
+    np.divide(page, out, out=out)
+    np.clip(out, 0, 1, out=out)
+    darkness = np.subtract(1, out, out=out)
     paper_level, ink_level = levels(darkness)
-    return (1 - np.clip((darkness - paper_level) / (ink_level - paper_level), 0, 1)).astype(np.float32)
+    darkness -= paper_level
+    darkness /= ink_level - paper_level
+    np.clip(darkness, 0, 1, out=darkness)
+    return np.subtract(1, darkness, out=darkness)

@@ -13,12 +13,13 @@ from multiprocessing import get_context
 import numpy as np
 from PIL import Image
 
-from core.documents.degrade import degrade
-from core.documents.synth import all_fonts, bundled_fonts, render_page
+from core.documents.degrade import degrade, widen
+from core.documents.synth import add_handwriting, all_fonts, bundled_fonts, render_page
 
 TRAIN, MONITOR, HELD_OUT, SAMPLES = 1, 2, 3, 4
 HELD_OUT_PAGES = 60
 HELD_OUT_SIZE = (640, 512)  # (height, width) pixels
+HANDWRITING = 0.4  # share of training pages that also carry cursive-like pen strokes
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,12 @@ def make_pair(stream: int, *key: int, size: tuple[int, int] | None = None, scale
     if size is None:
         size = (int(rng.integers(400, 900)), int(rng.integers(360, 800)))
     page = render_page(rng, size, fonts=fonts)
-    noisy = degrade(page.image, rng)
     clean = page.image
+    if stream in (TRAIN, MONITOR) and rng.random() < HANDWRITING:
+        clean = add_handwriting(clean, rng)
+    noisy = degrade(clean, rng)
+    if stream in (TRAIN, MONITOR):  # evaluation pages keep the original degradations, so old numbers stay comparable
+        noisy = widen(noisy, rng)
     if scale:  # small scale changes, applied to both so they stay aligned
         f = rng.uniform(0.8, 1.25)
         new = (max(160, round(clean.shape[1] * f)), max(160, round(clean.shape[0] * f)))

@@ -158,3 +158,34 @@ def render_page(rng: np.random.Generator, size: tuple[int, int] = (800, 600), dp
             y += step
         y += int(step * rng.uniform(0.3, 1.0))
     return CleanPage(np.asarray(img), "\n".join(text), dpi)
+
+
+def add_handwriting(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Lines of cursive-like strokes (prolate cycloids: loops of varying height, pen lifts between words).
+
+    Historical manuscripts and annotations are not typeset, so the cleaner also sees pen strokes of
+    1-7 px whose width and slant vary from page to page.
+    """
+    h, w = page.shape
+    img = Image.fromarray(page)
+    draw = ImageDraw.Draw(img)
+    x_height = rng.uniform(0.012, 0.04) * max(h, w)
+    width = max(1, round(x_height * rng.uniform(0.08, 0.22)))
+    slant = rng.uniform(-0.4, 0.1)
+    ink = int(rng.integers(0, 60))
+    top = rng.uniform(0.05, 0.6) * h
+    for row in range(int(rng.integers(1, 9))):
+        base = top + row * x_height * rng.uniform(2.6, 3.6)
+        if base > h - x_height:
+            break
+        x, end = rng.uniform(0.03, 0.3) * w, rng.uniform(0.6, 0.97) * w
+        while x < end:  # one word: a few loops drawn without lifting the pen
+            letters = int(rng.integers(2, 8))
+            t = np.linspace(0, 2 * np.pi * letters, 24 * letters)
+            heights = np.repeat(rng.choice([1.0, 1.0, 1.0, 2.0, -1.6], letters), 24)
+            loop = rng.uniform(0.8, 1.4)
+            ys = -0.5 * x_height * heights * (1 - np.cos(t))
+            xs = x + x_height * (0.5 * t / np.pi - 0.35 * loop * np.sin(t)) - slant * ys
+            draw.line(list(zip(xs.tolist(), (base + ys).tolist())), fill=ink, width=width, joint="curve")
+            x = xs.max() + x_height * rng.uniform(0.8, 1.6)
+    return np.asarray(img)

@@ -17,7 +17,7 @@ from skimage.filters import threshold_otsu, threshold_sauvola
 
 from core.card import read_card, update_card
 from core.clean import BW_THRESHOLD, binarize, clean_array
-from core.config import WEIGHTS_DIR
+from core.config import WEIGHTS_DIR, model_name
 from core.documents import pairs as P
 from core.documents.ocr import cer, ocr
 from core.documents.normalize import normalize
@@ -27,6 +27,7 @@ from core.inference import load_model
 QUALITY_BAR = 0.75  # share of the noisy input's RMSE the shipped model must remove
 DIBCO_F_TARGET, DIBCO_PSNR_TARGET, DIBCO_MARGIN = 88.0, 17.0, 3.0  # mean F %, mean PSNR dB, points over Sauvola
 REAL_RMSE_TARGET = 0.025
+SYNTHETIC_RMSE_LIMIT, SYNTHETIC_CER_LIMIT = 0.065, 0.12  # issue 9's no-regression lines
 
 
 def otsu(noisy: np.ndarray) -> np.ndarray:
@@ -59,7 +60,8 @@ def methods(weights: Path) -> dict:
     """Name -> function from a float (H, W) noisy page to a cleaned one; models only when present."""
     found = {"noisy input": lambda x: x, "Otsu threshold": otsu, "Sauvola threshold": sauvola,
              "median-background subtraction": median_background, "page normalisation alone": normalize}
-    for label, name in (("seed architecture", "documents_seed"), ("shipped model", "documents")):
+    for label, architecture in (("seed architecture", "seed"), ("shipped model", None)):
+        name = model_name("documents", architecture)
         path = weights / f"{name}.keras"
         if path.is_file():
             model = load_model(name, path)

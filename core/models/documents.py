@@ -1,22 +1,30 @@
-"""Document cleaners: the seed architecture (named baseline) and the shipped small U-Net; any H x W."""
+"""Document cleaners: the seed architecture (named baseline) and the shipped small U-Net; any H x W.
+
+Both read two aligned (H, W, 1) inputs: the scan as it is, and the same page normalised
+(``core.documents.normalize``: paper at 1, typical ink at 0), so they see absolute and relative darkness.
+"""
 from __future__ import annotations
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 # The U-Net halves the resolution three times, so inputs are padded to multiples of this.
 DOWNSAMPLING = 8
 
 
+def _inputs() -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    return keras.Input((None, None, 1), name="scan"), keras.Input((None, None, 1), name="normalized")
+
+
 def seed_documents() -> keras.Model:
     """The seed design: Conv 64 -> max-pool -> Conv 64 -> up-sample -> Conv 1 sigmoid."""
-    inputs = keras.Input((None, None, 1))
-    x = layers.Conv2D(64, 3, activation="relu", padding="same")(inputs)
+    scan, normalized = _inputs()
+    x = layers.Conv2D(64, 3, activation="relu", padding="same")(layers.Concatenate()([scan, normalized]))
     x = layers.MaxPooling2D(2, padding="same")(x)
     x = layers.Conv2D(64, 3, activation="relu", padding="same")(x)
     x = layers.UpSampling2D(2)(x)
     outputs = layers.Conv2D(1, 3, activation="sigmoid", padding="same")(x)
-    return keras.Model(inputs, outputs, name="seed_documents")
+    return keras.Model([scan, normalized], outputs, name="seed_documents")
 
 
 def _conv(x, filters: int, n: int = 1):
@@ -32,10 +40,12 @@ def _up(x, filters: int):
 def unet_documents(width: int = 12) -> keras.Model:
     """A U-Net whose first conv is strided (full resolution is only touched at both ends), residual out.
 
-    Levels: 1/2 (width), 1/4 (2 width), 1/8 (4 width); the full-resolution input is concatenated
-    before the last 3x3 conv so thin strokes stay sharp.
+    Levels: 1/2 (width), 1/4 (2 width), 1/8 (4 width); the full-resolution inputs are concatenated
+    before the last 3x3 conv so thin strokes stay sharp. The output is the normalised page plus a
+    learned correction that starts at zero, so an untrained network returns the normalisation.
     """
-    inputs = keras.Input((None, None, 1))
+    scan, normalized = _inputs()
+    inputs = layers.Concatenate()([scan, normalized])
     e1 = _conv(layers.Conv2D(width, 3, strides=2, padding="same", activation="relu")(inputs), width)  # 1/2
     e2 = _conv(layers.MaxPooling2D(2)(e1), 2 * width, 2)  # 1/4
     bottom = _conv(layers.MaxPooling2D(2)(e2), 4 * width, 2)  # 1/8
@@ -43,11 +53,31 @@ def unet_documents(width: int = 12) -> keras.Model:
     d1 = _conv(layers.Concatenate()([_up(d2, width), e1]), width)  # 1/2
     up = layers.Conv2DTranspose(width // 2, 2, strides=2, padding="same")(d1)  # 1/1, linear
     d0 = _conv(layers.Concatenate()([up, inputs]), width // 2)
-    # Residual output: the scan plus a learned correction. A sigmoid output here saturated at white
-    # within a few dozen steps and never recovered; core.clean clips the result to [0, 1].
-    correction = layers.Conv2D(1, 1)(layers.Concatenate()([d0, up]))
-    outputs = layers.Add()([inputs, correction])
-    return keras.Model(inputs, outputs, name="unet_documents")
+    # Residual output: a sigmoid output here saturated at white within a few dozen steps and never
+    # recovered; core.clean clips the result to [0, 1].
+    correction = layers.Conv2D(1, 1, kernel_initializer="zeros")(layers.Concatenate()([d0, up]))
+    outputs = layers.Add()([normalized, correction])
+    return keras.Model([scan, normalized], outputs, name="unet_documents")
 
 
 ARCHITECTURES = {"unet": unet_documents, "seed": seed_documents}
+
+
+@keras.saving.register_keras_serializable(package="core")
+class InkWeightedMSE(keras.losses.Loss):
+    """Mean of w·(y − ŷ)² with w = ``ink_weight`` where the clean page is ink (< 0.5), else 1.
+
+    Plain MSE returns the conditional mean, so a stroke the model is unsure of comes out light gray and
+    vanishes at the 0.5 black & white threshold; with the weight, a pixel is ink once P(ink) > 1/(1 + w).
+    """
+
+    def __init__(self, ink_weight: float = 3.0, name: str = "ink_weighted_mse", **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+        self.ink_weight = ink_weight
+
+    def call(self, y_true, y_pred):
+        weight = 1.0 + (self.ink_weight - 1.0) * ops.cast(y_true < 0.5, y_pred.dtype)
+        return ops.mean(weight * ops.square(y_true - y_pred), axis=(1, 2, 3))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "ink_weight": self.ink_weight}

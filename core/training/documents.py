@@ -1,91 +1,122 @@
 """Train a document cleaner on random patches of synthetic page pairs (plus real pairs when present).
 
-Fresh degraded pages are generated in a background process while the previous epoch trains; each
-epoch samples patches from its new pages and the previous epoch's, with flips and brightness changes
-(the generator already varies scale). Both architectures see the same stream for the same budget.
+Fresh degraded pages (with a wider photometric range than the evaluation pages, see
+``core.documents.degrade.widen``) are generated in a background process while the previous epoch
+trains; the real pages get a fresh ``widen`` every epoch. Every scan is normalised as ``core.clean``
+does at inference, then each epoch samples flipped patches (scan, normalised scan, clean) from its new
+pages and the previous epoch's. Both architectures see the same stream for the same budget.
 """
 from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from core.config import weight_path
+from core.config import SHIPPED_ARCHITECTURES, model_name, weight_path
 from core.documents import pairs as P
+from core.documents.degrade import widen
+from core.documents.normalize import normalize
 from core.documents.real import REAL_DIR, load_real_pairs, split_held_out
 from core.documents.real import checksum as real_checksum
 from core.documents.synth import all_fonts, bundled_fonts, fonts_checksum
-from core.models.documents import ARCHITECTURES
-from core.training.common import Stopwatch, epochs_run, save_with_card
+from core.models.documents import ARCHITECTURES, InkWeightedMSE
+from core.training.common import Stopwatch, add_recipe_args, epochs_run, recipe_from_args, save_with_card
 
 PATCH = 128
-REAL_SHARE = 0.3  # fraction of patches drawn from real pages when they exist
-LR_MAX, LR_MIN = 2e-3, 1e-4
+DIBCO_TERMS = ("DIBCO 2009 / H-DIBCO 2010 / DIBCO 2011 pages (contest organisers; research benchmarking) chose "
+               "between runs and are reported in the evaluation; never training pairs")
 # XLA helps the U-Net's small convolutions but slows the seed's wide full-resolution ones on CPU.
 JIT = {"unet": True, "seed": False}
 
 
-def crop(clean: np.ndarray, noisy: np.ndarray, rng: np.random.Generator, size: int = PATCH):
-    """A random aligned (clean, noisy) crop, preferring crops with some ink; pads small pages with white."""
-    if min(clean.shape) < size:
-        pad = [(0, max(0, size - clean.shape[0])), (0, max(0, size - clean.shape[1]))]
-        clean, noisy = np.pad(clean, pad, constant_values=255), np.pad(noisy, pad, mode="edge")
-    h, w = clean.shape
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides the trained weights; the defaults are the shipped model's recipe."""
+
+    cpu_minutes: float | None = field(default=18.0, metadata={
+        "help": "CPU-time budget of the training process (give both architectures the same); none: epochs x steps"})
+    epochs: int = field(default=200, metadata={"help": "at most this many epochs"})
+    baseline: bool = field(default=False, metadata={"help": "train the seed architecture instead of the U-Net"})
+    steps: int = field(default=120, metadata={"help": "batches per epoch"})
+    batch_size: int = field(default=16, metadata={"help": "patches per batch"})
+    pages: int = field(default=24, metadata={"help": "fresh synthetic pages per epoch"})
+    monitor_pages: int = field(default=16, metadata={"help": "pages of the fixed monitor set (early stopping)"})
+    real_share: float = field(default=0.5, metadata={"help": "share of patches cut from real pages, when present"})
+    ink_weight: float = field(default=1.0, metadata={
+        "help": "loss weight of ink pixels of the target (paper: 1; 1 = plain MSE)"})
+    learning_rate: float = field(default=2e-3, metadata={"help": "Adam's learning rate at the start"})
+    final_learning_rate: float = field(default=1e-4, metadata={"help": "... after the cosine decay"})
+    seed: int = field(default=0, metadata={"help": "seeds weights, pages and patches"})
+
+    @property
+    def architecture(self) -> str:
+        return "seed" if self.baseline else SHIPPED_ARCHITECTURES["documents"]
+
+
+def prepare(clean: np.ndarray, noisy: np.ndarray) -> np.ndarray:
+    """A uint8 pair as the network meets it: float (H, W, 3) of scan, normalised scan and clean target."""
+    scan = noisy.astype(np.float32) / 255
+    return np.stack([scan, normalize(scan), clean.astype(np.float32) / 255], axis=-1)
+
+
+def crop(page: np.ndarray, rng: np.random.Generator, size: int = PATCH) -> np.ndarray:
+    """A random (size, size, 3) crop of a prepared page, preferring crops with some ink, randomly flipped;
+    small pages are padded (the scans with their edge, the target with white)."""
+    if min(page.shape[:2]) < size:
+        pad = [(0, max(0, size - page.shape[0])), (0, max(0, size - page.shape[1]))]
+        page = np.concatenate([np.pad(page[..., :2], pad + [(0, 0)], mode="edge"),
+                               np.pad(page[..., 2:], pad + [(0, 0)], constant_values=1.0)], axis=-1)
+    h, w = page.shape[:2]
     for _ in range(4):
         y, x = int(rng.integers(h - size + 1)), int(rng.integers(w - size + 1))
-        c = clean[y : y + size, x : x + size]
-        if (c < 128).mean() > 0.01:
+        c = page[y : y + size, x : x + size]
+        if (c[..., 2] < 0.5).mean() > 0.01:
             break
-    return c, noisy[y : y + size, x : x + size]
-
-
-def augment(clean: np.ndarray, noisy: np.ndarray, rng: np.random.Generator):
-    """Flips, and a brightness/contrast change of the scan only (the clean target stays white)."""
-    clean, noisy = clean.astype(np.float32) / 255, noisy.astype(np.float32) / 255
     if rng.random() < 0.5:
-        clean, noisy = clean[:, ::-1], noisy[:, ::-1]
-    if rng.random() < 0.5:
-        clean, noisy = clean[::-1], noisy[::-1]
-    noisy = np.clip(noisy * rng.uniform(0.85, 1.1) + rng.uniform(-0.06, 0.06), 0, 1)
-    return clean, noisy
+        c = c[:, ::-1]
+    return c[::-1] if rng.random() < 0.5 else c
 
 
 class PatchStream(keras.utils.PyDataset):
     """Batches of (noisy, clean) patches; the page pool is renewed every epoch from a background process."""
 
-    def __init__(self, pool, seed: int, pages_per_epoch: int, steps: int, batch_size: int,
-                 real: list | None = None) -> None:
+    def __init__(self, pool, recipe: Recipe, real: list | None = None) -> None:
         super().__init__()
-        self.pool, self.seed, self.n, self.steps, self.batch_size = pool, seed, pages_per_epoch, steps, batch_size
-        self.real = real or []
-        self.rng = np.random.default_rng([seed, 99])
+        self.pool, self.recipe, self.seed, self.n = pool, recipe, recipe.seed, recipe.pages
+        self.rng = np.random.default_rng([recipe.seed, 99])
+        self.real_pairs = real or []
+        self.real = self._widened_real()
         self.epoch = 0
         self.previous: list = []
-        self.current = [f.result() for f in P.submit_training_pairs(pool, seed, 0, pages_per_epoch)]
-        self.pending = P.submit_training_pairs(pool, seed, 1, pages_per_epoch)
+        self.current = [prepare(f.result().clean, f.result().noisy)
+                        for f in P.submit_training_pairs(pool, self.seed, 0, self.n)]
+        self.pending = P.submit_training_pairs(pool, self.seed, 1, self.n)
 
     def __len__(self) -> int:
-        return self.steps
+        return self.recipe.steps
 
     def __getitem__(self, i: int):
         pages = self.current + self.previous
-        x = np.empty((self.batch_size, PATCH, PATCH, 1), np.float32)
-        y = np.empty_like(x)
-        for k in range(self.batch_size):
-            use_real = self.real and self.rng.random() < REAL_SHARE
+        batch = np.empty((self.recipe.batch_size, PATCH, PATCH, 3), np.float32)
+        for k in range(self.recipe.batch_size):
+            use_real = self.real and self.rng.random() < self.recipe.real_share
             page = self.real[self.rng.integers(len(self.real))] if use_real else pages[self.rng.integers(len(pages))]
-            clean, noisy = augment(*crop(page.clean, page.noisy, self.rng), self.rng)
-            x[k, ..., 0], y[k, ..., 0] = noisy, clean
-        return x, y
+            batch[k] = crop(page, self.rng)
+        return (batch[..., :1], batch[..., 1:2]), batch[..., 2:]
+
+    def _widened_real(self) -> list[np.ndarray]:
+        return [prepare(p.clean, widen(p.noisy, self.rng)) for p in self.real_pairs]
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
         self.previous = self.current
-        self.current = [f.result() for f in self.pending]
+        self.real = self._widened_real()
+        self.current = [prepare(f.result().clean, f.result().noisy) for f in self.pending]
         self.pending = P.submit_training_pairs(self.pool, self.seed, self.epoch + 1, self.n)
 
 
@@ -96,9 +127,10 @@ class Budget(keras.callbacks.Callback):
     runs given the same CPU budget get the same compute whatever else is running beside them.
     """
 
-    def __init__(self, total_steps: int, cpu_seconds: float | None = None) -> None:
+    def __init__(self, recipe: Recipe) -> None:
         super().__init__()
-        self.total_steps, self.cpu_seconds = total_steps, cpu_seconds
+        self.recipe, self.total_steps = recipe, recipe.epochs * recipe.steps
+        self.cpu_seconds = recipe.cpu_minutes * 60 if recipe.cpu_minutes else None
         self.start, self.step = time.process_time(), 0
 
     def on_train_begin(self, logs=None) -> None:
@@ -113,7 +145,8 @@ class Budget(keras.callbacks.Callback):
         return min(done, 1.0)
 
     def on_train_batch_begin(self, batch: int, logs=None) -> None:
-        lr = LR_MIN + 0.5 * (LR_MAX - LR_MIN) * (1 + np.cos(np.pi * self.progress()))
+        low, high = self.recipe.final_learning_rate, self.recipe.learning_rate
+        lr = low + 0.5 * (high - low) * (1 + np.cos(np.pi * self.progress()))
         self.model.optimizer.learning_rate.assign(lr)
         self.step += 1
 
@@ -122,17 +155,16 @@ class Budget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def tiles(pairs: list, size: int = PATCH) -> tuple[np.ndarray, np.ndarray]:
-    """Cut pages into non-overlapping (noisy, clean) float tiles for validation."""
-    xs, ys = [], []
+def tiles(pairs: list, size: int = PATCH) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """Cut prepared pages into non-overlapping ((scan, normalised), clean) float tiles for validation."""
+    out = []
     for p in pairs:
-        h, w = p.clean.shape
-        for y in range(0, h - size + 1, size):
-            for x in range(0, w - size + 1, size):
-                xs.append(p.noisy[y : y + size, x : x + size])
-                ys.append(p.clean[y : y + size, x : x + size])
-    f = lambda a: np.stack(a)[..., None].astype(np.float32) / 255  # noqa: E731
-    return f(xs), f(ys)
+        page = prepare(p.clean, p.noisy)
+        h, w = page.shape[:2]
+        out += [page[y : y + size, x : x + size] for y in range(0, h - size + 1, size)
+                for x in range(0, w - size + 1, size)]
+    t = np.stack(out)
+    return (t[..., :1], t[..., 1:2]), t[..., 2:]
 
 
 def data_description(seed: int, real_train: list, real_held: list) -> dict:
@@ -150,8 +182,11 @@ def data_description(seed: int, real_train: list, real_held: list) -> dict:
             "fonts_sha256_held_out": fonts_checksum(bundled_fonts()),
         },
     }
+    desc["validation_only"] = DIBCO_TERMS
     if real_train:
-        desc["real"] = {"source": str(REAL_DIR), "train_pages": len(real_train), "held_out_pages": len(real_held),
+        desc["real"] = {"source": "Kaggle 'Denoising Dirty Documents' training pairs (from NoisyOffice, "
+                                  "Castro-Bleda et al., UCI), research use; read in place from " + str(REAL_DIR),
+                        "train_pages": len(real_train), "held_out_pages": len(real_held),
                         "sha256_train": real_checksum(real_train), "sha256_held_out": real_checksum(real_held),
                         "held_out_names": [p.name for p in real_held]}
     else:
@@ -159,84 +194,71 @@ def data_description(seed: int, real_train: list, real_held: list) -> dict:
     return desc
 
 
-def train(
-    epochs: int = 12,
-    architecture: str = "unet",
-    out: Path | None = None,
-    steps: int = 120,
-    batch_size: int = 16,
-    pages_per_epoch: int = 24,
-    monitor_pages: int = 16,
-    seed: int = 0,
-    real_dir: str | Path = REAL_DIR,
-    workers: int = 1,
-    verbose: int = 2,
-    cpu_minutes: float | None = None,
-) -> dict:
+def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Path | None = REAL_DIR,
+          workers: int = 1, verbose: int = 2) -> dict:
     """Train one cleaner, save it with its card, and return the card."""
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(recipe.seed)
     real_train, real_held = split_held_out(load_real_pairs(real_dir)) if real_dir else ([], [])
+    architecture = recipe.architecture
     model = ARCHITECTURES[architecture]()
-    model.compile(optimizer=keras.optimizers.Adam(LR_MAX), loss="mse", jit_compile=JIT[architecture])
-    budget = Budget(epochs * steps, cpu_minutes * 60 if cpu_minutes else None)
+    model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss=InkWeightedMSE(recipe.ink_weight),
+                  jit_compile=JIT[architecture])
+    budget = Budget(recipe)
     clock = Stopwatch()
     with P.executor(workers) as pool:
-        val_x, val_y = tiles(P.monitor_pairs(monitor_pages, pool))
-        stream = PatchStream(pool, seed, pages_per_epoch, steps, batch_size, real_train)
+        val_x, val_y = tiles(P.monitor_pairs(recipe.monitor_pages, pool))
+        stream = PatchStream(pool, recipe, real_train)
         history = model.fit(
             stream,
-            validation_data=(val_x, val_y),
-            epochs=epochs,
-            callbacks=[budget, keras.callbacks.EarlyStopping(patience=epochs, restore_best_weights=True)],
+            validation_data=(list(val_x), val_y),
+            epochs=recipe.epochs,
+            callbacks=[budget, keras.callbacks.EarlyStopping(patience=recipe.epochs, restore_best_weights=True)],
             verbose=verbose,
         )
         for f in stream.pending:
             f.cancel()
     wall = clock.seconds
-    val_rmse = float(np.sqrt(np.mean((np.asarray(model(val_x, training=False)) - val_y) ** 2)))
-    name = "documents" if architecture == "unet" else f"documents_{architecture}"
+    val_rmse = float(np.sqrt(np.mean((np.asarray(model(list(val_x), training=False)) - val_y) ** 2)))
+    name = model_name("documents", architecture)
     path = Path(out) / f"{name}.keras" if out else weight_path(name)
     return save_with_card(
         model,
         path,
         {
-            "task": "Scanned-document cleaning: float32 (1, H, W, 1) page in [0, 1] (any H, W; "
-                    "core.clean tiles big pages) -> clean page, same shape",
-            "data": data_description(seed, real_train, real_held),
+            "task": "Scanned-document cleaning: float32 (1, H, W, 1) scan in [0, 1] and its normalisation "
+                    "(core.documents.normalize) -> clean page, same shape (any H, W; core.clean tiles big pages)",
+            "data": data_description(recipe.seed, real_train, real_held),
             "training": {
-                "loss": "mse", "optimizer": f"adam, cosine decay {LR_MAX} -> {LR_MIN} over the budget",
-                "budget": f"{cpu_minutes} CPU-minutes of the training process" if cpu_minutes else f"{epochs * steps} steps",
-                "cpu_seconds_used": round(budget.used, 1),
-                "patch": PATCH, "batch_size": batch_size, "steps_per_epoch": steps,
-                "pages_per_epoch": pages_per_epoch, "epochs_requested": epochs,
+                "loss": "ink-weighted MSE (core.models.documents.InkWeightedMSE)",
+                "optimizer": "adam, cosine decay from learning_rate to final_learning_rate over the budget",
+                "cpu_seconds_used": round(budget.used, 1), "patch": PATCH,
                 "epochs_run": epochs_run(history), "steps_run": budget.step,
-                "patches_seen": budget.step * batch_size, "xla": JIT[architecture],
-                "augmentation": "per page: size, dpi, scale x0.8-1.25; per patch: h/v flips, "
-                                "scan brightness x0.85-1.1 and offset +-0.06",
+                "patches_seen": budget.step * recipe.batch_size, "xla": JIT[architecture],
+                "input": "(scan, core.documents.normalize.normalize(scan)); output = normalised + correction",
+                "augmentation": "per page: size, dpi, scale x0.8-1.25, cursive-like strokes on "
+                                f"{P.HANDWRITING:.0%} of synthetic pages, core.documents.degrade.widen (ink/paper "
+                                "levels, gamma, shading, dark borders; real pages too, fresh each epoch); "
+                                "per patch: h/v flips",
                 "model_selection": "best monitor-set loss (weights restored)",
-                "seed": seed, "wall_time_s": wall,
+                "wall_time_s": wall,
                 "val_loss_per_epoch": [round(v, 6) for v in history.history["val_loss"]],
             },
             "monitor_rmse": round(val_rmse, 4),
         },
+        recipe,
     )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m core.train documents", description=__doc__)
-    parser.add_argument("--epochs", type=int, default=12, help="at most this many epochs")
-    parser.add_argument("--cpu-minutes", type=float, help="CPU-time budget (give both architectures the same)")
-    parser.add_argument("--steps", type=int, default=120, help="batches per epoch")
-    parser.add_argument("--baseline", action="store_true", help="train the seed architecture instead")
+    add_recipe_args(parser, Recipe)
     parser.add_argument("--limit", type=int, help="smoke run: this many pages per epoch, 4 monitor pages")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--pages", type=int, default=24, help="fresh pages per epoch")
     parser.add_argument("--workers", type=int, default=1, help="page-generating processes")
     parser.add_argument("--real-dir", default=str(REAL_DIR), help="Kaggle dirty-documents folder, if any")
     parser.add_argument("--out", type=Path, help="folder to write to (default: weights/)")
     args = parser.parse_args(argv)
-    pages, monitor = (args.limit, 4) if args.limit else (args.pages, 16)
-    card = train(args.epochs, "seed" if args.baseline else "unet", args.out, args.steps, args.batch_size,
-                 pages, monitor, real_dir=args.real_dir, workers=args.workers, cpu_minutes=args.cpu_minutes)
+    if args.limit:
+        args.pages, args.monitor_pages = args.limit, 4
+    card = train(recipe_from_args(args, Recipe), args.out, args.real_dir, args.workers)
     print(f"saved {card['file']}: {card['parameters']} parameters, {card['training']['wall_time_s']} s, "
           f"monitor RMSE {card['monitor_rmse']}")
