@@ -28,8 +28,8 @@ import tensorflow as tf
 threads = int(sys.argv[3])
 tf.config.threading.set_intra_op_parallelism_threads(threads)
 tf.config.threading.set_inter_op_parallelism_threads(1)
-from core.clean import clean_array
 from core.inference import load_model
+from core.serving.documents import clean_array
 h, w, repeats = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[4])
 model = load_model("documents")
 page = np.random.default_rng(0).random((h, w), dtype=np.float32)

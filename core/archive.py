@@ -66,7 +66,7 @@ def _uri(fs: pafs.FileSystem, path: str) -> str:
 def list_inputs(inputs: list[str], skip_under: str | None = None) -> list[tuple[str, str]]:
     """(source URI, output folder relative to DEST) for every input file: files as named, image/PDF files
     inside folders (recursively, keeping their sub-folders), and glob patterns (``*``, ``?``, ``[…]``)."""
-    from core.clean import SUFFIXES  # core.clean loads TensorFlow: only where the model runs
+    from core.clean import SUFFIXES  # the same files as the command line's folder walk
 
     found: dict[str, str] = {}
     for item in inputs:
@@ -190,7 +190,7 @@ class Cleaner:
 
     def clean(self, row: dict) -> dict:
         """One page row to its manifest row; a page that fails is recorded, never raised."""
-        from core.clean import clean_page, output_name
+        from core.serving.documents import clean_page, output_name
         from core.imageio import InputError, display_name, open_upload
 
         result = {**row, "output": "", "seconds": 0.0, "output_bytes": 0, "width": 0, "height": 0, "dpi": 0.0,
@@ -218,7 +218,7 @@ class Cleaner:
 def _document_pdf(dest: str, pdf: str, pages: list[dict], mode: str) -> str:
     """Write one document's cleaned pages (PNGs in DEST) as ``pdf`` with the page's PDF writer; the error
     message, or "" when written."""
-    from core.clean import CleanedPage, pdf_bytes
+    from core.serving.documents import CleanedPage, pdf_bytes
 
     fs, root = resolve(dest)
     try:
@@ -268,7 +268,7 @@ def _parts(fs: pafs.FileSystem, dest: str) -> list[str]:
 def _plan(files: list[tuple[str, str]], previous: pd.DataFrame, existing: set[str], model_sha: str,
           mode: str) -> list[dict]:
     """One row per input file: its output folder and document name, and the pages an earlier run did."""
-    from core.clean import output_name
+    from core.serving.documents import output_name
     from core.imageio import display_name
 
     done = previous[previous.status.isin(DONE) & (previous.model_sha256 == model_sha) & (previous["mode"] == mode)

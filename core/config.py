@@ -22,6 +22,10 @@ def model_name(model: str, architecture: str | None = None, part: str | None = N
     return "_".join([model, *([] if shipped else [architecture]), *([part] if part else [])])
 
 
+# The document U-Net (core.models.documents) halves the resolution three times, so core.serving.documents
+# pads its inputs and tiles to multiples of this (here, so that serving imports without TensorFlow).
+DOCUMENT_DOWNSAMPLING = 8
+
 IMAGE_SIZE = 28
 IMAGE_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 

@@ -36,7 +36,7 @@ def denoiser() -> str:
 
 def documents() -> str:
     """The tables that ``python -m core.evaluate documents --markdown`` prints, the targets, the training cost."""
-    from core.evaluation import documents as E  # loads TensorFlow (through core.clean)
+    from core.evaluation import documents as E  # loads TensorFlow (through core.inference)
 
     shipped, seed = card("documents"), card("documents", "seed")
     synth, real, dibco = (shipped["evaluation"][k] for k in ("held_out_synthetic", "held_out_real", "dibco_dev"))

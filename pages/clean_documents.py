@@ -8,12 +8,12 @@ from PIL import Image
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException  # a rerun keeps a waiting job's place
 
 from core import limits
-from core.clean import DOCUMENT_JOBS, MODES, CleanedPage, clean_upload, output_name, pdf_bytes, zip_bytes
 from core.documents.pairs import sample_pages
 from core.imageio import InputError, display_name, open_upload
 from core.inference import WeightsError, load_model
 from core.jobs import QueueFull, Ticket
 from core.render import png_bytes
+from core.serving.documents import DOCUMENT_JOBS, MODES, CleanedPage, clean_upload, output_name, pdf_bytes, zip_bytes
 from pages import use_app_navigation
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "tif", "tiff", "pdf", "gif", "bmp", "webp"]

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.clean import _spans, clean_array, clean_image, main
+from core.clean import main
 from core.documents import pairs as P
 from core.documents.degrade import uneven_illumination
 from core.documents.synth import bundled_fonts, render_page
 from core.imageio import read_upload
 from core.inference import load_model
+from core.serving.documents import _spans, clean_array, clean_image
 from tests.conftest import ROOT
 
 
@@ -57,7 +58,7 @@ def test_no_seam_on_a_large_page(model):
 @pytest.mark.slow
 def test_an_a4_page_at_300_dpi_stays_under_2_gb():
     code = (
-        "import numpy as np; from core.clean import clean_array; from core.inference import load_model;"
+        "import numpy as np; from core.serving.documents import clean_array; from core.inference import load_model;"
         "m = load_model('documents'); x = np.random.default_rng(0).random((3508, 2480), dtype=np.float32);"
         "y = clean_array(m, x); assert y.shape == x.shape;"
         # VmHWM, not ru_maxrss: ru_maxrss survives exec, so it would count the forking pytest process.
@@ -131,3 +132,10 @@ def test_cli_runs_as_a_module_and_reports_missing_files(tmp_path):
     assert out.returncode == 1
     assert "missing.png" in out.stderr and "0 page(s) written" in out.stdout
     assert json.loads((ROOT / "weights" / "documents.json").read_text())["model"] == "documents"
+
+
+def test_the_serving_module_and_the_cli_load_no_tensorflow_until_a_model_runs():
+    code = ("import sys, core.serving.documents, core.clean; "
+            "print('tensorflow' in sys.modules or 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "False"

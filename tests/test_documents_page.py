@@ -53,7 +53,7 @@ def test_sample_pages_need_no_upload_and_are_the_same_each_visit():
 
 
 def test_output_names_follow_the_source_file():
-    from core.clean import output_name
+    from core.serving.documents import output_name
 
     used: set[str] = set()
     names = [output_name(*args, used) for args in
@@ -64,7 +64,7 @@ def test_output_names_follow_the_source_file():
 
 
 def test_zip_keeps_names_and_order():
-    from core.clean import zip_bytes
+    from core.serving.documents import zip_bytes
 
     archive = zipfile.ZipFile(io.BytesIO(zip_bytes([("a.png", b"1"), ("b.png", b"2")])))
     assert archive.namelist() == ["a.png", "b.png"] and archive.read("b.png") == b"2"
@@ -74,7 +74,7 @@ def test_a_full_line_says_the_server_is_busy_and_the_next_upload_is_cleaned():
     import threading
 
     from core import limits
-    from core.clean import DOCUMENT_JOBS
+    from core.serving.documents import DOCUMENT_JOBS
 
     gate = threading.Event()
     held = [DOCUMENT_JOBS.submit(lambda t: gate.wait(60)) for _ in range(limits.MAX_QUEUED_JOBS)]

@@ -90,7 +90,7 @@ def cleaner():
 @pytest.mark.parametrize("mode", ["gray", "bw"])
 def test_the_shipped_cleaner_turns_gray_ink_on_dark_shaded_paper_black_on_white(cleaner, mode):
     # Ink only 0.2 darker than its paper, under shading: the old cleaner faded such text to white.
-    from core.clean import binarize, clean_array
+    from core.serving.documents import binarize, clean_array
 
     scan, ink = text_page(paper=0.72, ink=0.52, shading=0.3)
     out = clean_array(cleaner, scan)
@@ -101,7 +101,7 @@ def test_the_shipped_cleaner_turns_gray_ink_on_dark_shaded_paper_black_on_white(
 
 
 def test_the_shipped_cleaner_invents_no_ink_on_blank_paper(cleaner):
-    from core.clean import clean_array
+    from core.serving.documents import clean_array
 
     assert np.mean(clean_array(cleaner, blank_page()) < 0.5) < 0.002
     assert clean_array(cleaner, np.full((64, 64), 0.4, np.float32)).min() > 0.9  # flat gray paper is paper

@@ -19,10 +19,11 @@ from PIL import Image, ImageCms
 from streamlit.testing.v1 import AppTest
 
 from core import config, limits
-from core.clean import CleanedPage, binarize, clean_upload, main, pdf_bytes, zip_bytes
+from core.clean import main
 from core.documents.pairs import sample_pages
 from core.imageio import InputError, display_name, open_upload, read_upload, to_grayscale
 from core.inference import load_model
+from core.serving.documents import CleanedPage, binarize, clean_upload, pdf_bytes, zip_bytes
 from tests.conftest import ROOT
 
 PAGE = str(ROOT / "pages" / "clean_documents.py")

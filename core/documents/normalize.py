@@ -1,6 +1,6 @@
 """Page normalisation: a page divided by its own paper, stretched by its own ink contrast.
 
-The document cleaner sees it beside the scan (``core.clean`` normalises each whole page once), and it is
+The document cleaner sees it beside the scan (``core.serving.documents`` normalises each whole page once), and it is
 evaluated on its own as a classical baseline beside Otsu and Sauvola (``core.evaluation.documents``).
 
 Real scans differ from each other mostly in paper tone, lighting and ink darkness. Dividing by a robust

@@ -16,13 +16,13 @@ from scipy.ndimage import median_filter
 from skimage.filters import threshold_otsu, threshold_sauvola
 
 from core.card import read_card, update_card
-from core.clean import BW_THRESHOLD, binarize, clean_array
 from core.config import WEIGHTS_DIR, model_name
 from core.documents import pairs as P
 from core.documents.ocr import cer, ocr
 from core.documents.normalize import normalize
 from core.documents.real import DIBCO_DIR, REAL_DIR, BinaryPage, load_dibco, load_real_pairs, split_held_out
 from core.inference import load_model
+from core.serving.documents import BW_THRESHOLD, binarize, clean_array
 
 QUALITY_BAR = 0.75  # share of the noisy input's RMSE the shipped model must remove
 DIBCO_F_TARGET, DIBCO_PSNR_TARGET, DIBCO_MARGIN = 88.0, 17.0, 3.0  # mean F %, mean PSNR dB, points over Sauvola

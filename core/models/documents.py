@@ -8,9 +8,6 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-# The U-Net halves the resolution three times, so inputs are padded to multiples of this.
-DOWNSAMPLING = 8
-
 
 def _inputs() -> tuple[keras.KerasTensor, keras.KerasTensor]:
     return keras.Input((None, None, 1), name="scan"), keras.Input((None, None, 1), name="normalized")
@@ -54,7 +51,7 @@ def unet_documents(width: int = 12) -> keras.Model:
     up = layers.Conv2DTranspose(width // 2, 2, strides=2, padding="same")(d1)  # 1/1, linear
     d0 = _conv(layers.Concatenate()([up, inputs]), width // 2)
     # Residual output: a sigmoid output here saturated at white within a few dozen steps and never
-    # recovered; core.clean clips the result to [0, 1].
+    # recovered; core.serving.documents clips the result to [0, 1].
     correction = layers.Conv2D(1, 1, kernel_initializer="zeros")(layers.Concatenate()([d0, up]))
     outputs = layers.Add()([normalized, correction])
     return keras.Model([scan, normalized], outputs, name="unet_documents")

@@ -2,9 +2,10 @@
 
 Fresh degraded pages (with a wider photometric range than the evaluation pages, see
 ``core.documents.degrade.widen``) are generated in a background process while the previous epoch
-trains; the real pages get a fresh ``widen`` every epoch. Every scan is normalised as ``core.clean``
-does at inference, then each epoch samples flipped patches (scan, normalised scan, clean) from its new
-pages and the previous epoch's. Both architectures see the same stream for the same budget.
+trains; the real pages get a fresh ``widen`` every epoch. Every scan is normalised as
+``core.serving.documents`` does at inference, then each epoch samples flipped patches (scan, normalised
+scan, clean) from its new pages and the previous epoch's. Both architectures see the same stream for the
+same budget.
 """
 from __future__ import annotations
 
@@ -226,7 +227,7 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
         path,
         {
             "task": "Scanned-document cleaning: float32 (1, H, W, 1) scan in [0, 1] and its normalisation "
-                    "(core.documents.normalize) -> clean page, same shape (any H, W; core.clean tiles big pages)",
+                    "(core.documents.normalize) -> clean page, same shape (any H, W; core.serving.documents tiles big pages)",
             "data": data_description(recipe.seed, real_train, real_held),
             "training": {
                 "loss": "ink-weighted MSE (core.models.documents.InkWeightedMSE)",

@@ -1,0 +1,270 @@
+"""The document cleaner as everything runs it: whole pages at any size, tiled, on one worker thread, and
+their outputs (PNG, ZIP, PDF; clean gray or black & white).
+
+The Clean documents page, ``python -m core.clean`` (and its ``--ray`` path, core.archive), ``python -m
+core.evaluate documents``, the home page's example and ``bench/documents.py`` all call this module
+(``core/serving/<model>.py``, beside ``models/``, ``training/`` and ``evaluation/``). Importing it loads no
+TensorFlow (loading or running a model does).
+
+Big pages are cut into overlapping tiles: each tile carries ``MARGIN`` pixels of context that are
+thrown away, and neighbouring tiles cross-fade linearly over ``BLEND`` pixels, so the result matches
+one-shot inference and shows no seams while memory stays bounded (one tile's activations at a time).
+Files are opened, decoded, cleaned and encoded one page at a time on one worker thread, so a process
+holds one page in flight however many files, pages or people there are."""
+from __future__ import annotations
+
+import io
+import re
+import threading
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+from PIL import Image
+
+from core.config import DOCUMENT_DOWNSAMPLING as DOWNSAMPLING
+from core.documents.normalize import normalize
+from core.jobs import JobQueue
+from core.limits import MAX_QUEUED_JOBS
+
+TILE = 512  # largest tile core (pixels per side) run at once: 1024 was as fast and held ~300 MB more
+MARGIN = 64  # context each tile reads beyond what it keeps
+BLEND = 32  # width of the cross-fade between neighbouring tiles
+MODES = {"gray": "clean gray", "bw": "black & white"}  # output modes, as the UI names them
+PDF_MIN_SIDE, PDF_MAX_SIDE = 3.0, 14400.0  # page sides viewers accept, in PDF units (1/72 inch)
+T = TypeVar("T")
+
+
+def _round_up(n: int, k: int) -> int:
+    return -(-n // k) * k
+
+
+def _spans(n: int, tile: int, margin: int, blend: int) -> list[tuple[int, int, np.ndarray]]:
+    """Per tile along one axis: (read start, read end, weights over the read window); weights sum to 1."""
+    count = -(-n // tile)
+    core = _round_up(-(-n // count), DOWNSAMPLING)
+    half = blend // 2
+    spans = []
+    for start in range(0, n, core):
+        end = min(start + core, n)
+        t = np.arange(max(0, start - half - margin), min(n, end + half + margin))
+        w = np.ones(len(t), np.float32)
+        if start > 0:
+            w = np.minimum(w, np.clip((t - (start - half) + 0.5) / blend, 0, 1))
+        if end < n:
+            w = np.minimum(w, np.clip(1 - (t - (end - half) + 0.5) / blend, 0, 1))
+        spans.append((int(t[0]), int(t[-1]) + 1, w))
+    return spans
+
+
+# Every file is opened, decoded, cleaned and encoded on this one thread (and so is every tile of a page
+# cleaned elsewhere). On 2 cores concurrent pages add no speed: each app session's thread would hold a
+# decoded page and a tile's activations in its own malloc arena, so memory would grow with the number of
+# people cleaning at once. pdfium, which renders PDF pages, is not thread-safe either.
+_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="documents",
+                             initializer=lambda: setattr(_here, "worker", True))
+_here = threading.local()
+# Whole uploads of the app's sessions wait here in turn, first come first served, then run on _WORKER.
+DOCUMENT_JOBS = JobQueue(_WORKER, MAX_QUEUED_JOBS)
+
+
+def on_worker(job: Callable[[Callable[[float], None]], T], progress: Callable[[float], None] | None = None) -> T:
+    """Run ``job(tick)`` on the document worker and return its result; the fractions the job passes to
+    ``tick`` reach ``progress`` in the calling thread (where Streamlit can draw them)."""
+    if getattr(_here, "worker", False):
+        return job(progress or (lambda f: None))
+    latest = [0.0]
+    future = _WORKER.submit(job, lambda f: latest.__setitem__(0, f))
+    while True:
+        try:
+            return future.result(timeout=0.25)
+        except TimeoutError:
+            if progress:
+                progress(latest[0])
+
+
+def _forward(model, x: np.ndarray) -> np.ndarray:
+    # x: (H, W, C), one channel per model input (the scan, then its normalisation)
+    inputs = [x[None, :, :, c, None] for c in range(x.shape[-1])]
+    return np.asarray(model(inputs if len(inputs) > 1 else inputs[0], training=False))[0, :, :, 0]
+
+
+def _run(model, x: np.ndarray) -> np.ndarray:
+    return on_worker(lambda _: _forward(model, x))
+
+
+def clean_array(model, page: np.ndarray, tile: int = TILE, margin: int = MARGIN, blend: int = BLEND,
+                progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """Clean a float (H, W) page in [0, 1]; returns float32 (H, W) in [0, 1].
+
+    The whole page is normalised once (its paper and ink levels are page-wide facts), then both the scan
+    and its normalisation are cut into the same tiles."""
+    if tile % DOWNSAMPLING or margin % DOWNSAMPLING or blend % (2 * DOWNSAMPLING):
+        raise ValueError(f"tile and margin must be multiples of {DOWNSAMPLING}, blend of {2 * DOWNSAMPLING}")
+    page = np.asarray(page, np.float32)
+    if page.ndim != 2 or min(page.shape) < 1:
+        raise ValueError(f"expected a 2-D page, got shape {page.shape}")
+    h, w = page.shape
+    hp, wp = _round_up(h, DOWNSAMPLING), _round_up(w, DOWNSAMPLING)
+    sources = [page, normalize(page)] if len(model.inputs) == 2 else [page]
+
+    def window(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        # A (rows, cols, inputs) window edge-padded to (hp, wp), without a padded copy of the whole page.
+        parts = [source[y0:min(y1, h), x0:min(x1, w)] for source in sources]
+        pad = ((0, y1 - y0 - parts[0].shape[0]), (0, x1 - x0 - parts[0].shape[1]))
+        return np.stack([np.pad(part, pad, mode="edge") for part in parts], axis=-1)
+
+    rows, cols = _spans(hp, tile, margin, blend), _spans(wp, tile, margin, blend)
+    if len(rows) == len(cols) == 1:
+        out = _run(model, window(0, hp, 0, wp)).copy()  # TensorFlow's buffer is read-only
+    else:
+        out = np.zeros((hp, wp), np.float32)
+        done, total = 0, len(rows) * len(cols)
+        for y0, y1, wy in rows:
+            for x0, x1, wx in cols:
+                out[y0:y1, x0:x1] += _run(model, window(y0, y1, x0, x1)) * wy[:, None] * wx[None, :]
+                done += 1
+                if progress:
+                    progress(done / total)
+    return np.clip(out, 0.0, 1.0, out=out)[:h, :w]
+
+
+BW_THRESHOLD = 0.5  # black & white mode: cleaned pixels darker than this are ink
+
+
+def binarize(cleaned: np.ndarray) -> np.ndarray:
+    """The black & white page: True for paper, False for ink, from a cleaned float page."""
+    return np.asarray(cleaned) > BW_THRESHOLD
+
+
+def clean_image(model, image: Image.Image, progress: Callable[[float], None] | None = None) -> Image.Image:
+    """Clean one grayscale ("L") page image; the result has the same size."""
+    from core.imageio import gray_to_float
+    from core.render import to_uint8
+
+    return Image.fromarray(to_uint8(clean_array(model, gray_to_float(image), progress=progress)), "L")
+
+
+@dataclass
+class CleanedPage:
+    """One cleaned page, kept encoded (PNG in both modes): page ``index`` of ``count`` of file ``source``."""
+
+    source: str
+    index: int
+    count: int
+    size: tuple[int, int]  # (width, height)
+    dpi: float
+    gray: bytes  # 8-bit grayscale PNG
+    bw: bytes  # 1-bit PNG
+    note: str | None = None
+    name: str = ""  # output file name (PNG), unique within its job
+
+    @property
+    def label(self) -> str:
+        """How the page is named to people: the file name, plus "page i/n" for multi-page files."""
+        return f"{self.source} page {self.index + 1}/{self.count}" if self.count > 1 else self.source
+
+    def png(self, mode: str = "gray") -> bytes:
+        """The page as PNG in output mode ``mode`` ("gray" or "bw")."""
+        return self.bw if mode == "bw" else self.gray
+
+
+def _encode(image: Image.Image, dpi: float) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "PNG", dpi=(dpi, dpi))
+    return buf.getvalue()
+
+
+def clean_page(model, upload, index: int, tick: Callable[[float], None] | None = None) -> CleanedPage:
+    """Decode, clean and encode page ``index`` of an open ``core.imageio.Upload``; only its PNGs are kept."""
+    from core.imageio import gray_to_float
+
+    page = upload.page(index)
+    size, dpi, note = page.image.size, page.dpi, page.note
+    x = gray_to_float(page.image)
+    del page  # the decoded image is not needed any more
+    cleaned = clean_array(model, x, progress=tick)
+    del x
+    bw = _encode(Image.fromarray(binarize(cleaned)), dpi)
+    cleaned *= 255.0  # in place: a page can be 40 megapixels
+    cleaned += 0.5
+    gray = _encode(Image.fromarray(cleaned.astype(np.uint8), "L"), dpi)
+    return CleanedPage(upload.name, index, upload.count, size, dpi, gray, bw, note)
+
+
+def clean_upload(model, data: bytes, filename: str, dpi: int, left: int | None = None,
+                 progress: Callable[[float], None] | None = None) -> Iterator[CleanedPage]:
+    """Clean one file page by page on the worker (open → for each page: decode → clean → encode → release).
+
+    ``InputError`` naming the file when it breaks a limit (before any page) or a page is damaged.
+    ``left``: pixels still allowed in the job; ``progress``: fraction of this file done (by pixels)."""
+    from core.imageio import open_upload
+
+    upload = on_worker(lambda _: open_upload(data, filename, dpi, left))
+    try:
+        done, total = 0, max(upload.pixels, 1)
+        for i, (w, h) in enumerate(upload.sizes):
+            tick = (lambda f, d=done, n=w * h: progress((d + f * n) / total)) if progress else None
+            yield on_worker(partial(clean_page, model, upload, i), progress=tick)
+            done += w * h
+            if progress:
+                progress(done / total)
+    finally:
+        on_worker(lambda _: upload.close())
+
+
+def output_name(source: str, index: int, count: int, used: set[str] | None = None) -> str:
+    """PNG name for a cleaned page, after its source file: ``letter.png``, or ``letter-page001.png`` for
+    multi-page files; ``-2``, ``-3`` … are added while the name is in ``used`` (which then records it)."""
+    stem = re.sub(r'[:"|?*]', "_", Path(source).stem).lstrip(".") or "page"  # no hidden files, none Windows refuses
+    base = f"{stem}-page{index + 1:03d}" if count > 1 else stem
+    name, n = f"{base}.png", 2
+    while used is not None and name in used:  # letter.png and letter.jpg in one job
+        name, n = f"{base}-{n}.png", n + 1
+    if used is not None:
+        used.add(name)
+    return name
+
+
+def zip_bytes(files: Iterable[tuple[str, bytes]]) -> bytes:
+    """A ZIP archive in memory of (name, content) files (stored: PNGs are compressed already)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for name, data in files:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def _pdf_layout(width_px: int, height_px: int, dpi: tuple[float, float]) -> tuple[float, float, float, float]:
+    """img2pdf page layout: each page at its image's size and resolution. Viewers want sides within
+    ``PDF_MIN_SIDE``..``PDF_MAX_SIDE`` units; img2pdf scales a larger page down by a /UserUnit of a power
+    of ten, and a side that would then be too short is widened with white margin (e.g. a 1×100000 strip)."""
+    import img2pdf
+
+    w, h = 72.0 * width_px / dpi[0], 72.0 * height_px / dpi[1]
+    unit = img2pdf.find_scale(w, h) if max(w, h) > PDF_MAX_SIDE else 1
+    return max(w, PDF_MIN_SIDE * unit), max(h, PDF_MIN_SIDE * unit), w, h
+
+
+def _group4(png: bytes) -> bytes:
+    """A 1-bit PNG as a CCITT Group 4 TIFF (img2pdf copies its data into the PDF as it is)."""
+    with Image.open(io.BytesIO(png)) as img:
+        buf = io.BytesIO()
+        img.convert("1").save(buf, "TIFF", compression="group4", dpi=img.info.get("dpi", (150, 150)))
+    return buf.getvalue()
+
+
+def pdf_bytes(pages: list[CleanedPage], mode: str = "gray") -> bytes:
+    """One PDF of the cleaned pages, each at its own size: lossless 8-bit gray (the PNG's data), or 1-bit
+    CCITT Group 4 for black & white (a text page is tens of kB)."""
+    import img2pdf
+
+    if not pages:
+        raise ValueError("no pages to write")
+    images = [_group4(p.bw) if mode == "bw" else p.gray for p in pages]
+    return img2pdf.convert(images, layout_fun=_pdf_layout)
