@@ -89,9 +89,8 @@ def on_worker(job: Callable[[Callable[[float], None]], T], progress: Callable[[f
 
 
 def _forward(model, x: np.ndarray) -> np.ndarray:
-    # x: (H, W, C), one channel per model input (the scan, then its normalisation)
-    inputs = [x[None, :, :, c, None] for c in range(x.shape[-1])]
-    return np.asarray(model(inputs if len(inputs) > 1 else inputs[0], training=False))[0, :, :, 0]
+    # x: (H, W, 2), one channel per model input (the scan, then its normalisation)
+    return np.asarray(model([x[None, :, :, :1], x[None, :, :, 1:]], training=False))[0, :, :, 0]
 
 
 def _run(model, x: np.ndarray) -> np.ndarray:
@@ -111,7 +110,7 @@ def clean_array(model, page: np.ndarray, tile: int = TILE, margin: int = MARGIN,
         raise ValueError(f"expected a 2-D page, got shape {page.shape}")
     h, w = page.shape
     hp, wp = _round_up(h, DOWNSAMPLING), _round_up(w, DOWNSAMPLING)
-    sources = [page, normalize(page)] if len(model.inputs) == 2 else [page]
+    sources = [page, normalize(page)]
 
     def window(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
         # A (rows, cols, inputs) window edge-padded to (hp, wp), without a padded copy of the whole page.
