@@ -1,8 +1,10 @@
 """Whole-page document cleaning on this machine: seconds and peak memory per page size, time vs pixels.
 
-Run: python bench/documents.py [--threads 2] [--repeats 3]. Each size runs in a fresh process (so its
-peak RSS is its own) limited to ``--threads`` CPU threads; prints a Markdown table and the fitted
-seconds per megapixel. Target: A4 at 300 dpi (2480 x 3508) under 5 s on 2 cores, under ~2 GB.
+Run: python bench/documents.py [--threads 2] [--repeats 3] [--sizes]. Each size runs in a fresh process (so
+its peak RSS is its own) limited to ``--threads`` CPU threads; prints a Markdown table and the fitted
+seconds per megapixel, for the cleaned page in both output modes (gray and black & white). Target: A4 at 300 dpi (2480 x 3508) under 5 s on 2 cores, under ~2 GB. With
+``--sizes`` it also prints the download sizes of one A4 page (a generated text page, and the same page
+degraded) in both modes, as PNG and as PDF.
 """
 from __future__ import annotations
 
@@ -13,7 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 SIZES = {  # name -> (height, width)
     "Kaggle page 540x420": (420, 540),
     "A4 150 dpi 1240x1754": (1754, 1240),
@@ -29,15 +34,15 @@ threads = int(sys.argv[3])
 tf.config.threading.set_intra_op_parallelism_threads(threads)
 tf.config.threading.set_inter_op_parallelism_threads(1)
 from core.inference import load_model
-from core.serving.documents import clean_array
+from core.serving.documents import clean_both
 h, w, repeats = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[4])
 model = load_model("documents")
 page = np.random.default_rng(0).random((h, w), dtype=np.float32)
-clean_array(model, page[:256, :256])  # warm-up: first-call overheads are not per page
+clean_both(model, page[:256, :256])  # warm-up: first-call overheads are not per page
 times = []
 for _ in range(repeats):
     t = time.perf_counter()
-    clean_array(model, page)
+    clean_both(model, page)  # both output modes, as the page and the CLI make them
     times.append(time.perf_counter() - t)
 print(json.dumps({"seconds": statistics.median(times),
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -51,10 +56,38 @@ def measure(h: int, w: int, threads: int, repeats: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def output_sizes() -> None:
+    """Download sizes of one A4 page (clean text, and degraded) at 150 and 300 dpi, as the app writes them."""
+    from PIL import Image
+
+    from core.documents.degrade import degrade
+    from core.documents.synth import bundled_fonts, render_page
+    from core.imageio import open_upload
+    from core.inference import load_model
+    from core.render import png_bytes
+    from core.serving.documents import clean_page, pdf_bytes
+
+    model = load_model("documents")
+    print("\n| A4 page | PNG gray | PNG black & white | PDF gray | PDF black & white |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for label in ("text page", "degraded page"):
+        for dpi in (150, 300):
+            size = (round(297 / 25.4 * dpi), round(210 / 25.4 * dpi))
+            page = render_page(np.random.default_rng(1), size, dpi=dpi, fonts=bundled_fonts()).image
+            if label == "degraded page":
+                page = degrade(page, np.random.default_rng(2))
+            with open_upload(png_bytes(Image.fromarray(page, "L")), "a4.png", dpi) as upload:
+                cleaned = clean_page(model, upload, 0)
+            kb = [len(b) / 1000 for b in (cleaned.gray, cleaned.bw, pdf_bytes([cleaned]), pdf_bytes([cleaned], "bw"))]
+            print(f"| {label}, {dpi} dpi | " + " | ".join(f"{k:.0f} kB" for k in kb[:3]) + f" | **{kb[3]:.0f} kB** |",
+                  flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sizes", action="store_true", help="also print the download sizes of one A4 page")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     rows = []
@@ -73,6 +106,8 @@ def main() -> None:
     slope = sum((m - mx) * (s - my) for m, s in rows) / sum((m - mx) ** 2 for m, _ in rows)
     print(f"\ntime ≈ {my - slope * mx:.2f} s + {slope:.2f} s per megapixel "
           f"(load average at end {os.getloadavg()[0]:.1f})")
+    if args.sizes:
+        output_sizes()
 
 
 if __name__ == "__main__":

@@ -44,10 +44,11 @@ def documents() -> str:
     targets = [f"synthetic quality bar (remove ≥ {100 * E.QUALITY_BAR:g} % of the noisy RMSE, beat every baseline; "
                f"removed {100 * synth['rmse_removed']:.1f} %): {said[synth['quality_bar_met']]}",
                f"real Kaggle RMSE ≤ {E.REAL_RMSE_TARGET}: {said[real['target_met']]}",
-               f"DIBCO mean F-measure ≥ {E.DIBCO_F_TARGET:g} %: {said[dibco['targets_met']['mean_f_measure']]}",
-               f"DIBCO every year ≥ Sauvola + {E.DIBCO_MARGIN:g}: "
-               f"{said[dibco['targets_met']['every_year_beats_sauvola_by_3']]}",
-               f"DIBCO mean PSNR ≥ {E.DIBCO_PSNR_TARGET:g} dB: {said[dibco['targets_met']['mean_psnr']]}",
+               *(f"{mode}: DIBCO mean F-measure ≥ {E.DIBCO_F_TARGET:g} %: {said[met['mean_f_measure']]}, every year "
+                 f"≥ Sauvola + {E.DIBCO_MARGIN:g}: {said[met['every_year_beats_sauvola_by_3']]}, mean PSNR ≥ "
+                 f"{E.DIBCO_PSNR_TARGET:g} dB: {said[met['mean_psnr']]}"
+                 for mode, met in (("gray output at 0.5", dibco["targets_met"]),
+                                   ("black & white", dibco["targets_met_black_and_white"]))),
                f"synthetic RMSE ≤ {E.SYNTHETIC_RMSE_LIMIT:g}: "
                f"{said[synth['rmse']['shipped model'] <= E.SYNTHETIC_RMSE_LIMIT]}",
                f"Tesseract CER on synthetic pages ≤ {E.SYNTHETIC_CER_LIMIT:g}: "
@@ -92,7 +93,8 @@ def headline() -> str:
          f"{sp10['median 3×3']['psnr_db']:.2f})", "denoiser"),
         ("Document cleaner", "Clean documents", f"RMSE **{synth['shipped model']:.4f}** on synthetic held-out pages "
          f"(noisy {synth['noisy input']:.4f}), {real['shipped model']:.4f} on real Kaggle pages (noisy "
-         f"{real['noisy input']:.4f}); DIBCO mean F-measure {dibco['shipped model']['mean']['f_measure']:.1f} % "
+         f"{real['noisy input']:.4f}); DIBCO mean F-measure {dibco['shipped model, black & white']['mean']['f_measure']:.1f}"
+         f" % in black & white, {dibco['shipped model']['mean']['f_measure']:.1f} % for the gray output at half gray "
          f"(Otsu {dibco['Otsu threshold']['mean']['f_measure']:.1f} %)", "documents"),
         ("Clothing VAE (2-D latent)", "Latent explorer", f"test −ELBO **{vae_card['test_neg_elbo_nats']['neg_elbo']:.2f}"
          f"** nats per item (seed architecture {vae_card['seed_baseline_test_neg_elbo_nats']['neg_elbo']:.2f}; "

@@ -97,10 +97,16 @@ def clean_all(model, files: list[tuple[str, bytes]], dpi: int, key: tuple) -> Jo
             return None
         st.session_state["clean_ticket"] = (key, ticket)
     bar = st.progress(0.0, text=f"Cleaning {len(files)} file(s)…")
+    shown: list = [None]
 
     def update(t: Ticket) -> None:
+        # Only changes go to the browser: ten people waiting would otherwise repaint ten bars four times a
+        # second on a server whose cores are busy cleaning.
         ahead = t.ahead()
-        bar.progress(0.0 if ahead else t.fraction, text=line_text(ahead) if ahead else t.text or "Cleaning…")
+        state = (0.0, line_text(ahead)) if ahead else (round(t.fraction, 2), t.text or "Cleaning…")
+        if state != shown[0]:
+            shown[0] = state
+            bar.progress(state[0], text=state[1])
 
     update(ticket)
     try:
@@ -214,8 +220,8 @@ st.write(
 )
 source = st.radio("Pages", ["Upload files", "Try sample pages"], horizontal=True, label_visibility="collapsed")
 mode = st.radio("Output", list(MODES), format_func=MODES.get, horizontal=True, key="mode",
-                help="Clean gray keeps the cleaned page's shades; black & white thresholds it at half gray "
-                     "(1-bit PNGs, and a small CCITT Group 4 PDF).")
+                help="Clean gray keeps the cleaned page's shades; black & white draws every mark the cleaner kept in "
+                     "pure black at its full width on the page (1-bit PNGs, and a small CCITT Group 4 PDF).")
 if source == "Upload files":
     c1, c2 = st.columns([3, 1])
     uploads = c1.file_uploader("Scanned pages (PNG, JPEG, TIFF or PDF)", type=UPLOAD_TYPES,

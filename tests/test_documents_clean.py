@@ -58,9 +58,9 @@ def test_no_seam_on_a_large_page(model):
 @pytest.mark.slow
 def test_an_a4_page_at_300_dpi_stays_under_2_gb():
     code = (
-        "import numpy as np; from core.serving.documents import clean_array; from core.inference import load_model;"
+        "import numpy as np; from core.serving.documents import clean_both; from core.inference import load_model;"
         "m = load_model('documents'); x = np.random.default_rng(0).random((3508, 2480), dtype=np.float32);"
-        "y = clean_array(m, x); assert y.shape == x.shape;"
+        "y, bw = clean_both(m, x); assert y.shape == bw.shape == x.shape;"
         # VmHWM, not ru_maxrss: ru_maxrss survives exec, so it would count the forking pytest process.
         "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
     )

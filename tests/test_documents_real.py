@@ -90,18 +90,46 @@ def cleaner():
 @pytest.mark.parametrize("mode", ["gray", "bw"])
 def test_the_shipped_cleaner_turns_gray_ink_on_dark_shaded_paper_black_on_white(cleaner, mode):
     # Ink only 0.2 darker than its paper, under shading: the old cleaner faded such text to white.
-    from core.serving.documents import binarize, clean_array
+    from core.serving.documents import clean_both
 
     scan, ink = text_page(paper=0.72, ink=0.52, shading=0.3)
-    out = clean_array(cleaner, scan)
-    page = binarize(out).astype(np.float32) if mode == "bw" else out
+    gray, bw = clean_both(cleaner, scan)
+    page = bw.astype(np.float32) if mode == "bw" else gray
     assert np.median(page[~ink]) > 0.95
     assert np.median(page[ink]) < 0.4
     assert f_measure(page < 0.5, ink) > 85
 
 
 def test_the_shipped_cleaner_invents_no_ink_on_blank_paper(cleaner):
-    from core.serving.documents import clean_array
+    from core.serving.documents import clean_array, clean_both
 
     assert np.mean(clean_array(cleaner, blank_page()) < 0.5) < 0.002
+    assert np.mean(~clean_both(cleaner, blank_page())[1]) < 0.002  # black & white: no ink either
     assert clean_array(cleaner, np.full((64, 64), 0.4, np.float32)).min() > 0.9  # flat gray paper is paper
+
+
+def test_black_and_white_keeps_each_cleaned_mark_at_its_full_width_and_drops_the_others():
+    from core.serving.documents import black_and_white
+
+    normalized = np.ones((40, 60), np.float32)
+    normalized[10:16, 5:55] = 0.2  # a stroke 6 px wide on the page
+    normalized[30:34, 20:40] = 0.3  # a mark the cleaner removed (a stain's rim, bleed-through)
+    cleaned = np.ones_like(normalized)
+    cleaned[12:14, 8:50] = 0.3  # the cleaner's stroke: right place, thinner, shorter
+    ink = ~black_and_white(cleaned, normalized)
+    assert ink[10:16, 5:55].all()  # the whole stroke, as wide and long as on the page
+    assert ink.sum() == 6 * 50  # nothing else: the removed mark stays paper
+    assert not (~black_and_white(np.ones_like(normalized), normalized)).any()  # no cleaned ink: a blank page
+
+
+def test_black_and_white_does_not_flood_a_dark_border_that_a_stroke_touches():
+    from core.serving.documents import black_and_white
+
+    normalized = np.ones((40, 60), np.float32)
+    normalized[:, :12] = 0.1  # a dark scanner border the cleaner removed...
+    normalized[20:24, 12:40] = 0.2  # ...touched by a stroke
+    cleaned = np.ones_like(normalized)
+    cleaned[21:23, 12:40] = 0.2
+    ink = ~black_and_white(cleaned, normalized)
+    assert not ink[:, :12].any()  # the border stays paper: the stroke is a small share of that mark
+    assert ink[21:23, 12:40].all()  # the cleaned stroke itself is ink

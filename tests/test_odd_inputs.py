@@ -203,7 +203,7 @@ def test_pdf_and_zip_take_any_page_side_the_cleaner_accepts(size):
     assert zip_bytes([(page.name, page.png("bw"))])
 
 
-def test_black_and_white_is_the_cleaned_page_thresholded_at_half():
+def test_binarize_thresholds_a_page_at_half_gray():
     x = np.array([[0.0, 0.49, 0.5, 0.51, 1.0]], np.float32)
     assert binarize(x).tolist() == [[False, False, False, True, True]]  # True is paper
 

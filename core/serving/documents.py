@@ -26,6 +26,7 @@ from typing import TypeVar
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 from core.config import DOCUMENT_DOWNSAMPLING as DOWNSAMPLING
 from core.documents.normalize import normalize
@@ -98,11 +99,11 @@ def _run(model, x: np.ndarray) -> np.ndarray:
 
 
 def clean_array(model, page: np.ndarray, tile: int = TILE, margin: int = MARGIN, blend: int = BLEND,
-                progress: Callable[[float], None] | None = None) -> np.ndarray:
+                progress: Callable[[float], None] | None = None, normalized: np.ndarray | None = None) -> np.ndarray:
     """Clean a float (H, W) page in [0, 1]; returns float32 (H, W) in [0, 1].
 
-    The whole page is normalised once (its paper and ink levels are page-wide facts), then both the scan
-    and its normalisation are cut into the same tiles."""
+    The whole page is normalised once (its paper and ink levels are page-wide facts; pass ``normalized``
+    when the caller has it), then both the scan and its normalisation are cut into the same tiles."""
     if tile % DOWNSAMPLING or margin % DOWNSAMPLING or blend % (2 * DOWNSAMPLING):
         raise ValueError(f"tile and margin must be multiples of {DOWNSAMPLING}, blend of {2 * DOWNSAMPLING}")
     page = np.asarray(page, np.float32)
@@ -110,7 +111,7 @@ def clean_array(model, page: np.ndarray, tile: int = TILE, margin: int = MARGIN,
         raise ValueError(f"expected a 2-D page, got shape {page.shape}")
     h, w = page.shape
     hp, wp = _round_up(h, DOWNSAMPLING), _round_up(w, DOWNSAMPLING)
-    sources = [page, normalize(page)]
+    sources = [page, normalize(page) if normalized is None else normalized]
 
     def window(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
         # A (rows, cols, inputs) window edge-padded to (hp, wp), without a padded copy of the whole page.
@@ -133,12 +134,38 @@ def clean_array(model, page: np.ndarray, tile: int = TILE, margin: int = MARGIN,
     return np.clip(out, 0.0, 1.0, out=out)[:h, :w]
 
 
-BW_THRESHOLD = 0.5  # black & white mode: cleaned pixels darker than this are ink
+BW_THRESHOLD = 0.5  # pixels darker than half gray are ink
 
 
 def binarize(cleaned: np.ndarray) -> np.ndarray:
-    """The black & white page: True for paper, False for ink, from a cleaned float page."""
+    """A float page thresholded at half gray: True for paper, False for ink."""
     return np.asarray(cleaned) > BW_THRESHOLD
+
+
+MARK_SHARE = 0.2  # black & white: a mark of the page is drawn whole once the cleaner kept this share of it
+
+
+def black_and_white(cleaned: np.ndarray, normalized: np.ndarray) -> np.ndarray:
+    """The black & white mode (True for paper): the marks the cleaner kept, at their full width on the page.
+
+    The cleaner decides which marks are ink (stains and bleed-through are gone from its output), but at
+    half gray its strokes come out a pixel or two thinner than on the page. So a connected mark of the
+    normalised page (darker than half gray) is drawn whole when at least ``MARK_SHARE`` of it is cleaned
+    ink (hysteresis thresholding); otherwise, e.g. a dark border that one stroke touches, only the cleaned
+    ink is drawn. Marks without cleaned ink stay paper."""
+    seeds = ~binarize(cleaned)
+    labels, count = ndimage.label(seeds | ~binarize(normalized), structure=np.ones((3, 3), bool))
+    whole = np.bincount(labels[seeds], minlength=count + 1) >= MARK_SHARE * np.bincount(labels.ravel())
+    whole[0] = False
+    return ~(seeds | whole[labels])
+
+
+def clean_both(model, page: np.ndarray, progress: Callable[[float], None] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """A float (H, W) page cleaned in both output modes: (clean gray float32, black & white bool, True for paper)."""
+    normalized = normalize(page)
+    cleaned = clean_array(model, page, progress=progress, normalized=normalized)
+    return cleaned, black_and_white(cleaned, normalized)
 
 
 def clean_image(model, image: Image.Image, progress: Callable[[float], None] | None = None) -> Image.Image:
@@ -187,9 +214,9 @@ def clean_page(model, upload, index: int, tick: Callable[[float], None] | None =
     size, dpi, note = page.image.size, page.dpi, page.note
     x = gray_to_float(page.image)
     del page  # the decoded image is not needed any more
-    cleaned = clean_array(model, x, progress=tick)
+    cleaned, bw = clean_both(model, x, progress=tick)
     del x
-    bw = _encode(Image.fromarray(binarize(cleaned)), dpi)
+    bw = _encode(Image.fromarray(bw), dpi)
     cleaned *= 255.0  # in place: a page can be 40 megapixels
     cleaned += 0.5
     gray = _encode(Image.fromarray(cleaned.astype(np.uint8), "L"), dpi)
