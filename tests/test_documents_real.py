@@ -115,20 +115,35 @@ def test_black_and_white_keeps_each_cleaned_mark_at_its_full_width_and_drops_the
     normalized[10:16, 5:55] = 0.2  # a stroke 6 px wide on the page
     normalized[30:34, 20:40] = 0.3  # a mark the cleaner removed (a stain's rim, bleed-through)
     cleaned = np.ones_like(normalized)
-    cleaned[12:14, 8:50] = 0.3  # the cleaner's stroke: right place, thinner, shorter
+    cleaned[10:16, 5:55] = 0.8  # the cleaner left the stroke's edges and ends faint gray...
+    cleaned[12:14, 8:50] = 0.3  # ...and only its core darker than half gray
     ink = ~black_and_white(cleaned, normalized)
     assert ink[10:16, 5:55].all()  # the whole stroke, as wide and long as on the page
     assert ink.sum() == 6 * 50  # nothing else: the removed mark stays paper
     assert not (~black_and_white(np.ones_like(normalized), normalized)).any()  # no cleaned ink: a blank page
 
 
+def test_black_and_white_does_not_bring_back_what_the_cleaner_erased_to_paper():
+    from core.serving.documents import black_and_white
+
+    normalized = np.ones((40, 60), np.float32)
+    normalized[10:16, 5:55] = 0.2  # a stroke...
+    normalized[16:30, 30:32] = 0.2  # ...crossed by a stain's rim, dark once the page is normalised
+    cleaned = np.ones_like(normalized)
+    cleaned[10:16, 5:55] = 0.3  # the cleaner keeps the stroke and erases the rim to (near) white
+    cleaned[16:30, 30:32] = 0.95
+    ink = ~black_and_white(cleaned, normalized)
+    assert ink[10:16, 5:55].all() and ink.sum() == 6 * 50  # the stroke, and not the rim it touches
+
+
 def test_black_and_white_does_not_flood_a_dark_border_that_a_stroke_touches():
     from core.serving.documents import black_and_white
 
     normalized = np.ones((40, 60), np.float32)
-    normalized[:, :12] = 0.1  # a dark scanner border the cleaner removed...
+    normalized[:, :12] = 0.1  # a dark scanner border the cleaner only faded...
     normalized[20:24, 12:40] = 0.2  # ...touched by a stroke
     cleaned = np.ones_like(normalized)
+    cleaned[:, :12] = 0.8
     cleaned[21:23, 12:40] = 0.2
     ink = ~black_and_white(cleaned, normalized)
     assert not ink[:, :12].any()  # the border stays paper: the stroke is a small share of that mark

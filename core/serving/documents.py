@@ -143,18 +143,21 @@ def binarize(cleaned: np.ndarray) -> np.ndarray:
 
 
 MARK_SHARE = 0.2  # black & white: a mark of the page is drawn whole once the cleaner kept this share of it
+FAINT = 0.9  # black & white: what the cleaner made lighter than this is paper, whatever the page shows
 
 
 def black_and_white(cleaned: np.ndarray, normalized: np.ndarray) -> np.ndarray:
     """The black & white mode (True for paper): the marks the cleaner kept, at their full width on the page.
 
     The cleaner decides which marks are ink (stains and bleed-through are gone from its output), but at
-    half gray its strokes come out a pixel or two thinner than on the page. So a connected mark of the
-    normalised page (darker than half gray) is drawn whole when at least ``MARK_SHARE`` of it is cleaned
-    ink (hysteresis thresholding); otherwise, e.g. a dark border that one stroke touches, only the cleaned
-    ink is drawn. Marks without cleaned ink stay paper."""
+    half gray its strokes come out a pixel or two thinner than on the page: their edges stay faint gray.
+    So the ink is the cleaned pixels darker than half gray (seeds), grown over each connected mark that is
+    darker than half gray on the normalised page and darker than ``FAINT`` in the cleaned one (hysteresis
+    thresholding), when at least ``MARK_SHARE`` of that mark is seeds; otherwise, e.g. a faded scanner
+    border that one stroke touches, only the seeds are drawn. What the cleaner erased never comes back."""
     seeds = ~binarize(cleaned)
-    labels, count = ndimage.label(seeds | ~binarize(normalized), structure=np.ones((3, 3), bool))
+    marks = seeds | ((cleaned < FAINT) & ~binarize(normalized))
+    labels, count = ndimage.label(marks, structure=np.ones((3, 3), bool))
     whole = np.bincount(labels[seeds], minlength=count + 1) >= MARK_SHARE * np.bincount(labels.ravel())
     whole[0] = False
     return ~(seeds | whole[labels])
