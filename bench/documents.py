@@ -1,10 +1,10 @@
 """Whole-page document cleaning on this machine: seconds and peak memory per page size, time vs pixels.
 
 Run: python bench/documents.py [--threads 2] [--repeats 3] [--sizes]. Each size runs in a fresh process (so
-its peak RSS is its own) limited to ``--threads`` CPU threads; prints a Markdown table and the fitted
-seconds per megapixel, for the cleaned page in both output modes (gray and black & white). Target: A4 at 300 dpi (2480 x 3508) under 5 s on 2 cores, under ~2 GB. With
-``--sizes`` it also prints the download sizes of one A4 page (a generated text page, and the same page
-degraded) in both modes, as PNG and as PDF.
+its peak RSS is its own) limited to ``--threads`` CPU threads; prints a Markdown table and the fitted seconds
+per megapixel, for the cleaned page in both output modes (gray and black & white). Target: A4 at 300 dpi (2480
+x 3508) under 5 s on 2 cores, under ~2 GB. With ``--sizes`` it also prints the download sizes of one A4 page
+(a generated text page, and the same page degraded) in both modes, as PNG and as PDF.
 """
 from __future__ import annotations
 

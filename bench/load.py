@@ -1,14 +1,15 @@
 """Load test: N people at once in headless Chromium, cleaning an A4 scan and dragging the latent point.
 
-Run: python bench/load.py [--sessions 1 5 10] [--dpi 150] [--no-poster] [--warm] [--nice-clients 10]. Starts
-the app on a free localhost port, drives N browser sessions concurrently through the Clean documents page
-(upload one A4 scan, wait for the downloads) and the Latent explorer (a 10-step drag), and prints completion,
-latencies (p50 and slowest clean from opening the page, p50 from the upload; p50/p95 drag step), the server's
-peak RSS and the load average per N. The first session also uploads the 6.5 kB PDF of 50 blank 42 × 42-inch
-pages (2 gigapixels at 150 dpi) with its scan, and must get its refusal message and still its clean page. With
---warm, one uncounted session first cleans the scan on each fresh server (TensorFlow imported, the model
-loaded), so the times are those of a server already in use. Not part of the test suite (minutes of CPU on 2
-cores).
+Run: python bench/load.py [--sessions 1 5 10] [--dpi 150] [--no-poster] [--warm] [--nice-clients 10] [--no-drag].
+Starts the app on a free localhost port, drives N browser sessions concurrently through the Clean
+documents page (upload one A4 scan, wait for the downloads) and the Latent explorer (a 10-step drag), and
+prints completion, latencies (p50 and slowest clean from opening the page, p50 from the upload; p50/p95 drag
+step), the server's peak RSS, the CPU seconds of the server and of everything else (the browsers) and the load
+average per N. The first session also uploads the 6.5 kB PDF of 50 blank 42 × 42-inch pages (2 gigapixels at
+150 dpi) with its scan, and must get its refusal message and still its clean page. With --warm, one uncounted
+session first cleans the scan on each fresh server (TensorFlow imported, the model loaded), so the times are
+those of a server already in use; with --no-drag people only clean their page (the document line alone). Not
+part of the test suite (minutes of CPU on 2 cores).
 """
 from __future__ import annotations
 
@@ -74,13 +75,23 @@ class PeakRSS(threading.Thread):
         return 0.0
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU seconds used so far by process ``pid`` (all its threads), or by the whole machine when None."""
+    tick = os.sysconf("SC_CLK_TCK")
+    if pid is not None:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / tick
+
+
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-async def session(browser, url: str, scan: bytes, poster: bytes | None = None) -> dict:
-    """One person: clean an A4 scan (with the poster PDF, when given), then drag the latent point; returns
-    latencies in seconds."""
+async def session(browser, url: str, scan: bytes, poster: bytes | None = None, drag: bool = True) -> dict:
+    """One person: clean an A4 scan (with the poster PDF, when given), then (``drag``) drag the latent point;
+    returns latencies in seconds."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
     try:
@@ -96,6 +107,8 @@ async def session(browser, url: str, scan: bytes, poster: bytes | None = None) -
         documents_s, from_upload_s = time.perf_counter() - start, time.perf_counter() - uploaded
         if poster:  # refused by name, next to the cleaned scan
             await page.get_by_text("poster.pdf is 1984 megapixels").wait_for(timeout=10_000)
+        if not drag:
+            return {"ok": True, "documents_s": documents_s, "from_upload_s": from_upload_s, "moves_s": []}
 
         await page.goto(f"{url}/latent_explorer")
         marker = page.frame_locator('iframe[title*="latent_pad"]').locator("#marker")
@@ -130,13 +143,14 @@ def niced_chromium(niceness: int, folder: Path) -> str:
     return str(launcher)
 
 
-async def run_level(url: str, n: int, scan: bytes, poster: bytes | None, chromium: str = CHROMIUM) -> list[dict]:
+async def run_level(url: str, n: int, scan: bytes, poster: bytes | None, chromium: str = CHROMIUM,
+                    drag: bool = True) -> list[dict]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            return await asyncio.gather(*(session(browser, url, scan, poster if i == 0 else None) for i in range(n)))
+            return await asyncio.gather(*(session(browser, url, scan, poster if i == 0 else None, drag) for i in range(n)))
         finally:
             await browser.close()
 
@@ -149,6 +163,8 @@ def main() -> None:
     parser.add_argument("--warm", action="store_true", help="one uncounted session first (model loaded)")
     parser.add_argument("--nice-clients", type=int, default=0, metavar="N",
                         help="run Chromium at niceness N (e.g. 10), so the server's cores serve the server first")
+    parser.add_argument("--no-drag", action="store_true",
+                        help="people only clean their page (no latent drag after it): the document line alone")
     args = parser.parse_args()
     chromium = (niced_chromium(args.nice_clients, Path(tempfile.mkdtemp(prefix="load-bench-")))
                 if args.nice_clients else CHROMIUM)
@@ -156,26 +172,30 @@ def main() -> None:
     print(f"A4 scan at {args.dpi} dpi: {len(scan) / 1024:.0f} KB PNG"
           + ("" if args.no_poster else f"; the first session also uploads a {len(poster) / 1000:.1f} kB poster PDF") + "\n")
     print("| N | completed | clean A4 p50 s | clean A4 slowest s | from upload p50 s | drag move p50 ms "
-          "| drag move p95 ms | server peak RSS MB | wall s | load avg (1 min) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| drag move p95 ms | server peak RSS MB | wall s | server CPU s | browsers + rest CPU s | load avg (1 min) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in args.sessions:
         with serve_app() as (url, proc):  # a fresh server per level, so peak RSS belongs to that level
             rss = PeakRSS(proc.pid)
             rss.start()
             if args.warm:
                 asyncio.run(run_level(url, 1, scan, None, chromium))
-            start = time.perf_counter()
-            results = asyncio.run(run_level(url, n, scan, poster, chromium))
+            start, server0, machine0 = time.perf_counter(), cpu_seconds(proc.pid), cpu_seconds()
+            results = asyncio.run(run_level(url, n, scan, poster, chromium, not args.no_drag))
             wall = time.perf_counter() - start
+            server_cpu = cpu_seconds(proc.pid) - server0
+            other_cpu = cpu_seconds() - machine0 - server_cpu
             rss.running = False
             rss.join()
         ok = [r for r in results if r["ok"]]
         docs = [r["documents_s"] for r in ok]
         moves = [m * 1000 for r in ok for m in r["moves_s"]]
         ups = [r["from_upload_s"] for r in ok]
-        cells = (f"{percentile(docs, 50):.1f} | {max(docs):.1f} | {percentile(ups, 50):.1f} | {percentile(moves, 50):.0f} | "
-                 f"{percentile(moves, 95):.0f}") if ok else "– | – | – | – | –"
-        print(f"| {n} | {len(ok)}/{n} | {cells} | {rss.peak_mb:.0f} | {wall:.0f} | {os.getloadavg()[0]:.1f} |", flush=True)
+        drags = f"{percentile(moves, 50):.0f} | {percentile(moves, 95):.0f}" if moves else "– | –"
+        cells = (f"{percentile(docs, 50):.1f} | {max(docs):.1f} | {percentile(ups, 50):.1f} | {drags}"
+                 if ok else "– | – | – | – | –")
+        print(f"| {n} | {len(ok)}/{n} | {cells} | {rss.peak_mb:.0f} | {wall:.0f} | {server_cpu:.0f} | {other_cpu:.0f} "
+              f"| {os.getloadavg()[0]:.1f} |", flush=True)
         for r in results:
             if not r["ok"]:
                 print(f"  failed session: {r['error']}")

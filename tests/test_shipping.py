@@ -19,6 +19,12 @@ def test_streamlit_config_protects_users():
     assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
 
 
+def test_served_app_does_not_poll_every_module_file_for_every_session():
+    # Streamlit's default watcher re-reads each imported module's path per session: CPU that grows with visitors.
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none"
+
+
 def test_denoiser_is_shipped():
     assert (WEIGHTS_DIR / "denoiser.keras").is_file() and (WEIGHTS_DIR / "denoiser.json").is_file()
 
