@@ -59,10 +59,10 @@ def stained_crop(clean: np.ndarray, noisy: np.ndarray, size: tuple[int, int] = C
 def document_example(model) -> tuple[dict[str, np.ndarray], dict]:
     """A stained crop of the first sample page, as scanned and as cleaned (uint8), and their RMSE."""
     from core.documents.pairs import sample_pages
-    from core.serving.documents import clean_array
+    from core.serving.documents import clean_both
 
     pair = sample_pages(1)[0]
-    cleaned = to_uint8(clean_array(model, pair.noisy.astype(np.float32) / 255.0))
+    cleaned = to_uint8(clean_both(model, pair.noisy.astype(np.float32) / 255.0)[0])
     y, x = stained_crop(pair.clean, pair.noisy)
     window = np.s_[y : y + CROP[0], x : x + CROP[1]]
 

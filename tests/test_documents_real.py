@@ -104,7 +104,8 @@ def test_the_shipped_cleaner_invents_no_ink_on_blank_paper(cleaner):
     from core.serving.documents import clean_array, clean_both
 
     assert np.mean(clean_array(cleaner, blank_page()) < 0.5) < 0.002
-    assert np.mean(~clean_both(cleaner, blank_page())[1]) < 0.002  # black & white: no ink either
+    gray, bw = clean_both(cleaner, blank_page())
+    assert np.mean(~bw) < 0.002 and np.mean(gray < 0.5) < 0.002  # neither output mode draws ink either
     assert clean_array(cleaner, np.full((64, 64), 0.4, np.float32)).min() > 0.9  # flat gray paper is paper
 
 
@@ -148,3 +149,34 @@ def test_black_and_white_does_not_flood_a_dark_border_that_a_stroke_touches():
     ink = ~black_and_white(cleaned, normalized)
     assert not ink[:, :12].any()  # the border stays paper: the stroke is a small share of that mark
     assert ink[21:23, 12:40].all()  # the cleaned stroke itself is ink
+
+
+def test_the_gray_output_keeps_the_cleaners_shades_and_draws_the_black_and_white_strokes_just_darker_than_half():
+    from core.serving.documents import STROKE_EDGE, black_and_white, full_strokes
+
+    normalized = np.ones((40, 60), np.float32)
+    normalized[10:16, 5:55] = 0.2  # a stroke 6 px wide on the page
+    normalized[30:34, 20:40] = 0.3  # a mark the cleaner removed
+    cleaned = np.ones_like(normalized)
+    cleaned[30:34, 20:40] = 0.97
+    cleaned[10:16, 5:55] = 0.8  # faint edges...
+    cleaned[12:14, 8:50] = 0.1  # ...around a dark core
+    gray = full_strokes(cleaned.copy(), black_and_white(cleaned, normalized))
+    assert (gray[12:14, 8:50] == 0.1).all()  # the cleaner's own ink keeps its shade
+    edges = np.zeros_like(normalized, bool)
+    edges[10:16, 5:55] = True
+    edges[12:14, 8:50] = False
+    assert (gray[edges] == STROKE_EDGE).all() and 0.45 < STROKE_EDGE < 0.5  # the rest of the stroke: just below half
+    assert (gray[~edges & (cleaned >= 0.5)] == cleaned[~edges & (cleaned >= 0.5)]).all()  # paper and the erased mark
+
+
+def test_the_shipped_gray_output_thresholded_at_half_gray_is_the_black_and_white_page(cleaner):
+    from core.serving.documents import clean_array, clean_both
+
+    scan, ink = text_page(paper=0.8, ink=0.35, shading=0.2, seed=3)
+    gray, bw = clean_both(cleaner, scan)
+    assert ((gray < 0.5) == ~bw).all()
+    network = clean_array(cleaner, scan)
+    assert np.array_equal(gray[network < 0.5], network[network < 0.5])  # ink the network drew is left as it is
+    assert f_measure(gray < 0.5, ink) > 90
+

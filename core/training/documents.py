@@ -39,7 +39,7 @@ JIT = {"unet": True, "seed": False}
 class Recipe:
     """Everything that decides the trained weights; the defaults are the shipped model's recipe."""
 
-    cpu_minutes: float | None = field(default=18.0, metadata={
+    cpu_minutes: float | None = field(default=60.0, metadata={
         "help": "CPU-time budget of the training process (give both architectures the same); none: epochs x steps"})
     epochs: int = field(default=200, metadata={"help": "at most this many epochs"})
     baseline: bool = field(default=False, metadata={"help": "train the seed architecture instead of the U-Net"})
