@@ -185,9 +185,8 @@ def main() -> None:
     parser.add_argument("--cli", action="store_true",
                         help="also time python -m core.clean on the scan, and give the app's N = 1 time as a ratio of it")
     args = parser.parse_args()
-    chromium = (niced_chromium(args.nice_clients, Path(tempfile.mkdtemp(prefix="load-bench-")))
-                if args.nice_clients else CHROMIUM)
-    folder = Path(tempfile.mkdtemp(prefix="load-bench-files-"))
+    folder = Path(tempfile.mkdtemp(prefix="load-bench-"))  # the files people pick (and the niced launcher)
+    chromium = niced_chromium(args.nice_clients, folder) if args.nice_clients else CHROMIUM
     scan, poster = folder / "a4-scan.png", None if args.no_poster else folder / "poster.pdf"
     scan.write_bytes(a4_scan(args.dpi))
     if poster:

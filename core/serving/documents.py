@@ -178,13 +178,18 @@ def full_strokes(cleaned: np.ndarray, paper: np.ndarray) -> np.ndarray:
     return cleaned
 
 
+def both_modes(cleaned: np.ndarray, normalized: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two output modes from the network's output (turned into the gray one in place) and the normalised
+    page: (clean gray float32, black & white bool, True for paper)."""
+    paper = black_and_white(cleaned, normalized)
+    return full_strokes(cleaned, paper), paper
+
+
 def clean_both(model, page: np.ndarray, progress: Callable[[float], None] | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
     """A float (H, W) page cleaned in both output modes: (clean gray float32, black & white bool, True for paper)."""
     normalized = normalize(page)
-    cleaned = clean_array(model, page, progress=progress, normalized=normalized)
-    paper = black_and_white(cleaned, normalized)
-    return full_strokes(cleaned, paper), paper
+    return both_modes(clean_array(model, page, progress=progress, normalized=normalized), normalized)
 
 
 def clean_image(model, image: Image.Image, progress: Callable[[float], None] | None = None) -> Image.Image:
