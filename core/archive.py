@@ -227,7 +227,7 @@ def _document_pdf(dest: str, pdf: str, pages: list[dict], mode: str) -> str:
             with fs.open_input_stream(f"{root}/{p['output']}") as f:
                 png = f.read()  # the PNG of this run's mode, which is all pdf_bytes reads for that mode
             cleaned.append(CleanedPage(p["source"], p["page"] - 1, p["pages"], (p["width"], p["height"]), p["dpi"],
-                                       gray=png, bw=png))
+                                       pngs={mode: png}))
         _write(fs, f"{root}/{pdf}", pdf_bytes(cleaned, mode))
         return ""
     except Exception as e:  # one document's PDF failing does not stop the others

@@ -1,5 +1,4 @@
 """Clean documents page: upload scanned pages (or try generated samples), download clean ones."""
-import io
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -24,7 +23,8 @@ PREVIEW_SIDE = 1000  # whole-page views are sent at most this big, as JPEG (half
 
 @dataclass
 class Job:
-    """One upload's results: cleaned pages (encoded), the file each came from, and a message per bad file."""
+    """One upload's results: cleaned pages (the first as pixels, to show at once; the others as PNGs), the file
+    each came from, and a message per bad file."""
 
     pages: list[CleanedPage] = field(default_factory=list)
     origins: list[int] = field(default_factory=list)  # index into the uploaded files, per page
@@ -64,7 +64,7 @@ def clean_files(model, files: list[tuple[str, bytes]], dpi: int, ticket: Ticket)
         try:
             for page in clean_upload(model, data, filename, dpi, left=limits.MAX_JOB_PIXELS - spent, progress=tick):
                 page.name = output_name(page.source, page.index, page.count, used)
-                job.pages.append(page)
+                job.pages.append(page if not job.pages else page.encode())
                 job.origins.append(k)
                 spent += page.size[0] * page.size[1]
                 if page.note and page.index == 0:
@@ -147,8 +147,7 @@ def view(key: tuple, files: list[tuple[str, bytes]], dpi: int, job: Job, i: int,
 
     with open_upload(data, filename, dpi) as upload:
         before = upload.page(page.index).image
-    after = Image.open(io.BytesIO(page.png(mode)))
-    after.load()
+    after = page.image(mode)
     st.session_state["clean_view"] = ((key, i, mode), before, after)
     return before, after
 
@@ -182,8 +181,8 @@ def viewer(key: tuple, files: list[tuple[str, bytes]], dpi: int, job: Job, mode:
     z1, z2 = st.columns(2)
     z1.image(big(before), caption=f"before, {zoom}× crop", width="stretch", output_format="PNG")
     z2.image(big(after), caption=f"after, {zoom}× crop", width="stretch", output_format="PNG")
-    st.download_button(f"Download {code(r.name)}, {MODES[mode]}", r.png(mode), file_name=r.name, mime="image/png",
-                       on_click="ignore")
+    st.download_button(f"Download {code(r.name)}, {MODES[mode]}", lambda: r.png(mode), file_name=r.name,
+                       mime="image/png", on_click="ignore")
 
 
 def run(files: list[tuple[str, bytes]], dpi: int, key: tuple, mode: str) -> None:

@@ -182,8 +182,8 @@ def cleaned_page(image: Image.Image, dpi: float = 150) -> CleanedPage:
     """A page as the cleaner keeps it, from an image that stands for a cleaned page."""
     x = np.asarray(image, np.float32) / 255
     bw = Image.fromarray(binarize(x))
-    return CleanedPage("strip.png", 0, 1, image.size, dpi, encode(image, "PNG", dpi=(dpi, dpi)),
-                       encode(bw, "PNG", dpi=(dpi, dpi)), name="strip.png")
+    return CleanedPage("strip.png", 0, 1, image.size, dpi, {"gray": encode(image, "PNG", dpi=(dpi, dpi)),
+                       "bw": encode(bw, "PNG", dpi=(dpi, dpi))}, name="strip.png")
 
 
 @pytest.mark.slow
@@ -201,6 +201,24 @@ def test_pdf_and_zip_take_any_page_side_the_cleaner_accepts(size):
         w, h = doc.get_page_size(0)
         assert 3 <= w <= 14400 and 3 <= h <= 14400  # what viewers accept
     assert zip_bytes([(page.name, page.png("bw"))])
+
+
+def test_a_cleaned_page_makes_its_pngs_when_asked_and_the_same_from_pixels_or_pngs(model):
+    """A page fresh from the cleaner holds its pixels and no PNG; each mode's PNG is made on its first ask;
+    ``encode`` keeps both PNGs and lets the pixels go, and the page shows the same images either way."""
+    text = np.full((97, 203), 140, np.uint8)
+    text[30:60, 20:180:7] = 20  # a few dark strokes on gray paper
+    page = next(clean_upload(model, encode(Image.fromarray(text), "PNG", dpi=(200, 200)), "scan.png", 150))
+    assert page.pngs == {} and page.pixels is not None
+    shown = {mode: np.asarray(page.image(mode)) for mode in ("gray", "bw")}
+    assert shown["bw"].shape == shown["gray"].shape == (97, 203) and shown["bw"].dtype == bool
+    gray = page.png("gray")
+    assert list(page.pngs) == ["gray"] and page.png("gray") is gray  # made once, the other mode not yet
+    assert Image.open(io.BytesIO(gray)).info["dpi"] == pytest.approx((200, 200), abs=0.01)  # PNG keeps dots per metre
+    assert page.encode() is page and page.pixels is None and set(page.pngs) == {"gray", "bw"}
+    for mode, image in shown.items():
+        assert (np.asarray(page.image(mode)) == image).all()
+    assert not shown["bw"][30:60, 20:180:7].any()  # the strokes are ink in black & white
 
 
 def test_binarize_thresholds_a_page_at_half_gray():

@@ -9,8 +9,8 @@ TensorFlow (loading or running a model does).
 Big pages are cut into overlapping tiles: each tile carries ``MARGIN`` pixels of context that are
 thrown away, and neighbouring tiles cross-fade linearly over ``BLEND`` pixels, so the result matches
 one-shot inference and shows no seams while memory stays bounded (one tile's activations at a time).
-Files are opened, decoded, cleaned and encoded one page at a time on one worker thread, so a process
-holds one page in flight however many files, pages or people there are."""
+Files are opened, decoded and cleaned one page at a time on one worker thread, so a process holds one page
+in flight however many files, pages or people there are; a cleaned page's PNGs are made when asked for."""
 from __future__ import annotations
 
 import io
@@ -19,7 +19,7 @@ import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -64,7 +64,7 @@ def _spans(n: int, tile: int, margin: int, blend: int) -> list[tuple[int, int, n
     return spans
 
 
-# Every file is opened, decoded, cleaned and encoded on this one thread (and so is every tile of a page
+# Every file is opened, decoded and cleaned on this one thread (and so is every tile of a page
 # cleaned elsewhere). On 2 cores concurrent pages add no speed: each app session's thread would hold a
 # decoded page and a tile's activations in its own malloc arena, so memory would grow with the number of
 # people cleaning at once. pdfium, which renders PDF pages, is not thread-safe either.
@@ -202,15 +202,16 @@ def clean_image(model, image: Image.Image, progress: Callable[[float], None] | N
 
 @dataclass
 class CleanedPage:
-    """One cleaned page, kept encoded (PNG in both modes): page ``index`` of ``count`` of file ``source``."""
+    """One cleaned page, page ``index`` of ``count`` of file ``source``: its pixels while held, and its PNG in
+    each output mode, made when first asked for (``png``) or by ``encode``."""
 
     source: str
     index: int
     count: int
     size: tuple[int, int]  # (width, height)
     dpi: float
-    gray: bytes  # 8-bit grayscale PNG
-    bw: bytes  # 1-bit PNG
+    pngs: dict[str, bytes] = field(default_factory=dict)  # by mode: 8-bit grayscale ("gray"), 1-bit ("bw")
+    pixels: tuple[np.ndarray, np.ndarray] | None = None  # (clean gray uint8, black & white bits packed along rows)
     note: str | None = None
     name: str = ""  # output file name (PNG), unique within its job
 
@@ -219,9 +220,29 @@ class CleanedPage:
         """How the page is named to people: the file name, plus "page i/n" for multi-page files."""
         return f"{self.source} page {self.index + 1}/{self.count}" if self.count > 1 else self.source
 
+    def image(self, mode: str = "gray") -> Image.Image:
+        """The page in output mode ``mode`` ("gray" or "bw") as an image: from its pixels while held."""
+        if self.pixels is None:
+            image = Image.open(io.BytesIO(self.pngs[mode]))
+            image.load()
+            return image
+        gray, bits = self.pixels
+        if mode == "gray":
+            return Image.fromarray(gray, "L")
+        return Image.fromarray(np.unpackbits(bits, axis=1, count=self.size[0]).astype(bool))
+
     def png(self, mode: str = "gray") -> bytes:
-        """The page as PNG in output mode ``mode`` ("gray" or "bw")."""
-        return self.bw if mode == "bw" else self.gray
+        """The page as PNG in output mode ``mode`` ("gray" or "bw"), encoded on the first call."""
+        if mode not in self.pngs:
+            self.pngs[mode] = _encode(self.image(mode), self.dpi)
+        return self.pngs[mode]
+
+    def encode(self) -> CleanedPage:
+        """Both PNGs made now and the pixels let go (a cleaned A4 scan's PNGs take 60 % of its pixels' memory)."""
+        for mode in MODES:
+            self.png(mode)
+        self.pixels = None
+        return self
 
 
 def _encode(image: Image.Image, dpi: float) -> bytes:
@@ -231,25 +252,26 @@ def _encode(image: Image.Image, dpi: float) -> bytes:
 
 
 def clean_page(model, upload, index: int, tick: Callable[[float], None] | None = None) -> CleanedPage:
-    """Decode, clean and encode page ``index`` of an open ``core.imageio.Upload``; only its PNGs are kept."""
+    """Decode and clean page ``index`` of an open ``core.imageio.Upload``; only its output pixels are kept
+    (its PNGs are made when asked for)."""
     from core.imageio import gray_to_float
 
     page = upload.page(index)
     size, dpi, note = page.image.size, page.dpi, page.note
     x = gray_to_float(page.image)
     del page  # the decoded image is not needed any more
-    cleaned, bw = clean_both(model, x, progress=tick)
+    cleaned, paper = clean_both(model, x, progress=tick)
     del x
-    bw = _encode(Image.fromarray(bw), dpi)
+    bits = np.packbits(paper, axis=1)
+    del paper
     cleaned *= 255.0  # in place: a page can be 40 megapixels
     cleaned += 0.5
-    gray = _encode(Image.fromarray(cleaned.astype(np.uint8), "L"), dpi)
-    return CleanedPage(upload.name, index, upload.count, size, dpi, gray, bw, note)
+    return CleanedPage(upload.name, index, upload.count, size, dpi, pixels=(cleaned.astype(np.uint8), bits), note=note)
 
 
 def clean_upload(model, data: bytes, filename: str, dpi: int, left: int | None = None,
                  progress: Callable[[float], None] | None = None) -> Iterator[CleanedPage]:
-    """Clean one file page by page on the worker (open → for each page: decode → clean → encode → release).
+    """Clean one file page by page on the worker (open → for each page: decode → clean → release the input).
 
     ``InputError`` naming the file when it breaks a limit (before any page) or a page is damaged.
     ``left``: pixels still allowed in the job; ``progress``: fraction of this file done (by pixels)."""
@@ -316,5 +338,5 @@ def pdf_bytes(pages: list[CleanedPage], mode: str = "gray") -> bytes:
 
     if not pages:
         raise ValueError("no pages to write")
-    images = [_group4(p.bw) if mode == "bw" else p.gray for p in pages]
+    images = [_group4(p.png("bw")) if mode == "bw" else p.png("gray") for p in pages]
     return img2pdf.convert(images, layout_fun=_pdf_layout)
