@@ -208,7 +208,12 @@ def main() -> None:
     parser.add_argument("--cli", action="store_true",
                         help="also time python -m core.clean on the scan, and give the app's N = 1 time as a ratio of it")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="load-bench-"))  # the files people pick (and the niced launcher)
+    with tempfile.TemporaryDirectory(prefix="load-bench-") as folder:  # the files people pick, the niced launcher
+        bench(args, Path(folder))
+
+
+def bench(args: argparse.Namespace, folder: Path) -> None:
+    """The levels of ``args``, with the scan (and the poster PDF, the launcher) kept in ``folder``."""
     chromium = niced_chromium(args.nice_clients, folder) if args.nice_clients else CHROMIUM
     scan, poster = folder / "a4-scan.png", None if args.no_poster else folder / "poster.pdf"
     scan.write_bytes(a4_scan(args.dpi))
