@@ -218,9 +218,12 @@ def to_grayscale(img: Image.Image) -> Image.Image:
     img = ImageOps.exif_transpose(img) or img
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         arr = np.asarray(img, dtype=np.float64)
-        # 16-bit sources come as I;16 or I; floats in [0, 1] are scaled up.
-        scale = 1 / 257 if img.mode != "F" or arr.max(initial=0) > 1.0 else 255.0
-        gray = Image.fromarray(np.clip(arr * scale, 0, 255).round().astype(np.uint8), "L")
+        finite = np.isfinite(arr)
+        # 16-bit sources come as I;16 or I; floats in [0, 1] are scaled up. A float page's NaN or infinite
+        # pixels (no data) become paper, never ink.
+        scale = 1 / 257 if img.mode != "F" or arr[finite].max(initial=0) > 1.0 else 255.0
+        arr = np.where(finite, arr * scale, 255.0)
+        gray = Image.fromarray(np.clip(arr, 0, 255).round().astype(np.uint8), "L")
     elif img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
