@@ -51,16 +51,18 @@ const now = () => performance.now() / 1000;
 document.addEventListener("change", e => {
   if (e.target.type === "file" && !window.benchTimes.picked) window.benchTimes.picked = now();
 }, true);
-const check = () => {
+let queued = false;
+const check = () => {  // once a frame at most, in the frame that paints what it finds (textContent: no layout)
+  queued = false;
   const t = window.benchTimes;
   if (!t.picked || t.result) return;
-  const pdf = [...document.querySelectorAll("button")].some(b => b.innerText.includes("as one PDF"));
+  const pdf = [...document.querySelectorAll("button")].some(b => b.textContent.includes("as one PDF"));
   const images = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stImage"] img')];
-  if (pdf && images.length >= 4 && images.every(i => i.complete && i.naturalWidth > 0))
-    requestAnimationFrame(() => { t.result = t.result || now(); });
+  if (pdf && images.length >= 4 && images.every(i => i.complete && i.naturalWidth > 0)) t.result = now();
 };
-new MutationObserver(check).observe(document, {subtree: true, childList: true, attributes: true});
-document.addEventListener("load", check, true);  // pictures finishing (load does not bubble; capture sees it)
+const soon = () => { if (!queued) { queued = true; requestAnimationFrame(check); } };
+new MutationObserver(soon).observe(document, {subtree: true, childList: true, attributes: true});
+document.addEventListener("load", soon, true);  // pictures finishing (load does not bubble; capture sees it)
 """
 
 
