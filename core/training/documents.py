@@ -48,7 +48,7 @@ class Recipe:
     pages: int = field(default=24, metadata={"help": "fresh synthetic pages per epoch"})
     monitor_pages: int = field(default=16, metadata={"help": "pages of the fixed monitor set (early stopping)"})
     real_share: float = field(default=0.5, metadata={"help": "share of patches cut from real pages, when present"})
-    ink_weight: float = field(default=1.0, metadata={
+    ink_weight: float = field(default=2.0, metadata={
         "help": "loss weight of ink pixels of the target (paper: 1; 1 = plain MSE)"})
     learning_rate: float = field(default=2e-3, metadata={"help": "Adam's learning rate at the start"})
     final_learning_rate: float = field(default=1e-4, metadata={"help": "... after the cosine decay"})
