@@ -75,18 +75,23 @@ def methods(weights: Path) -> dict:
 
 def shipped(model) -> dict:
     """The shipped model as methods: the outputs people get (the black & white page is scored on DIBCO only)
-    and the network's output alone. The network runs once per page (kept by the page's bytes), however many
-    of these are scored on it."""
+    and the network's output alone. The network and the two output modes run once per page (kept by the
+    page's bytes), however many of these are scored on it."""
     network: dict[bytes, np.ndarray] = {}
+    outputs: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+
+    def key(x: np.ndarray) -> bytes:
+        return hashlib.blake2b(np.ascontiguousarray(x).data, digest_size=16).digest() + repr(x.shape).encode()
 
     def run(x: np.ndarray) -> np.ndarray:
-        key = hashlib.blake2b(np.ascontiguousarray(x).data, digest_size=16).digest() + repr(x.shape).encode()
-        if key not in network:
-            network[key] = clean_array(model, x)
-        return network[key]
+        if (k := key(x)) not in network:
+            network[k] = clean_array(model, x)
+        return network[k]
 
     def modes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return both_modes(run(x).copy(), normalize(x))
+        if (k := key(x)) not in outputs:
+            outputs[k] = both_modes(run(x).copy(), normalize(x))
+        return outputs[k]
 
     return {SHIPPED: lambda x: modes(x)[0], SHIPPED_NETWORK: run,
             SHIPPED_BW: lambda x: modes(x)[1].astype(np.float32)}

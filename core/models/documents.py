@@ -34,21 +34,24 @@ def _up(x, filters: int):
     return layers.Conv2DTranspose(filters, 2, strides=2, padding="same", activation="relu")(x)
 
 
-def unet_documents(width: int = 12) -> keras.Model:
+def unet_documents(width: int = 12, levels: int = 3) -> keras.Model:
     """A U-Net whose first conv is strided (full resolution is only touched at both ends), residual out.
 
-    Levels: 1/2 (width), 1/4 (2 width), 1/8 (4 width); the full-resolution inputs are concatenated
-    before the last 3x3 conv so thin strokes stay sharp. The output is the normalised page plus a
-    learned correction that starts at zero, so an untrained network returns the normalisation.
+    Level l (1..levels) works at 1/2^l of the resolution with width·2^(l-1) channels; the full-resolution
+    inputs are concatenated before the last 3x3 conv so thin strokes stay sharp. The output is the
+    normalised page plus a learned correction that starts at zero, so an untrained network returns the
+    normalisation. The shipped one has 3 levels (``core.config.DOCUMENT_DOWNSAMPLING`` is 2^3).
     """
     scan, normalized = _inputs()
     inputs = layers.Concatenate()([scan, normalized])
-    e1 = _conv(layers.Conv2D(width, 3, strides=2, padding="same", activation="relu")(inputs), width)  # 1/2
-    e2 = _conv(layers.MaxPooling2D(2)(e1), 2 * width, 2)  # 1/4
-    bottom = _conv(layers.MaxPooling2D(2)(e2), 4 * width, 2)  # 1/8
-    d2 = _conv(layers.Concatenate()([_up(bottom, 2 * width), e2]), 2 * width, 2)  # 1/4
-    d1 = _conv(layers.Concatenate()([_up(d2, width), e1]), width)  # 1/2
-    up = layers.Conv2DTranspose(width // 2, 2, strides=2, padding="same")(d1)  # 1/1, linear
+    skips = [_conv(layers.Conv2D(width, 3, strides=2, padding="same", activation="relu")(inputs), width)]  # 1/2
+    for level in range(1, levels):
+        skips.append(_conv(layers.MaxPooling2D(2)(skips[-1]), width * 2**level, 2))
+    x = skips.pop()
+    while skips:
+        filters = width * 2 ** (len(skips) - 1)
+        x = _conv(layers.Concatenate()([_up(x, filters), skips.pop()]), filters, 2 if skips else 1)
+    up = layers.Conv2DTranspose(width // 2, 2, strides=2, padding="same")(x)  # 1/1, linear
     d0 = _conv(layers.Concatenate()([up, inputs]), width // 2)
     # Residual output: a sigmoid output here saturated at white within a few dozen steps and never
     # recovered; core.serving.documents clips the result to [0, 1].

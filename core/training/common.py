@@ -74,7 +74,8 @@ def save_with_card(model: keras.Model, path: Path, card: dict, recipe=None) -> d
     """Save ``model`` to ``path`` (.keras) and its card beside it, with checksum, environment and the training
     ``recipe`` (a dataclass) as fields under "recipe": ``Recipe(**card["recipe"])`` rebuilds it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
+    # An uncompiled twin sharing the layers: the file holds the weights for inference, not Adam's state.
+    keras.Model(model.inputs, model.outputs, name=model.name).save(path)
     card = {
         "model": path.stem,
         "file": path.name,
