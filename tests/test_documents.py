@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -15,6 +17,7 @@ from core.documents.real import load_real_pairs, split_held_out
 from core.documents.synth import DPI_RANGE, bundled_fonts, render_page
 from core.inference import load_model
 from core.training.documents import Recipe, train
+from tests.conftest import ROOT
 
 
 def test_rendered_pages_are_seeded_and_hold_their_text():
@@ -53,6 +56,16 @@ def test_degradation_is_seeded_and_visible():
     assert np.array_equal(a, b)
     rmse = [np.sqrt(np.mean((degrade(clean, np.random.default_rng(s)) / 255 - clean / 255) ** 2)) for s in range(4)]
     assert min(rmse) > 0.01
+
+
+@pytest.mark.slow
+def test_a_page_through_numba_noise_is_the_same_in_another_process():
+    # Held-out page 35 goes through BadPhotoCopy, whose Worley noise draws from numba's generator.
+    code = ("from core.documents import pairs as P; "
+            "print(P.checksum([P.make_pair(P.HELD_OUT, 35, size=P.HELD_OUT_SIZE)]))")
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+            for _ in range(2)]
+    assert runs[0].stdout.strip() == runs[1].stdout.strip() != ""
 
 
 def test_held_out_pages_are_fixed_and_differ_from_training_pages():

@@ -40,6 +40,21 @@ def _augmentations() -> tuple[tuple[float, object], ...]:
     return tuple((p, getattr(augraphy, name)(p=1, **kw)) for p, name, kw in AUGRAPHY_STEPS)
 
 
+@lru_cache(maxsize=1)
+def _seed_numba():
+    """A compiled function seeding numba's own generators (on the calling thread), which Python's and NumPy's
+    seeds do not reach: augraphy's compiled steps draw from them (BadPhotoCopy's Worley noise), so without
+    it the same seed gave a different page in another process."""
+    import numba
+
+    @numba.njit(cache=False)
+    def seed(value: int) -> None:
+        random.seed(value)
+        np.random.seed(value)
+
+    return seed
+
+
 def _gray(x: np.ndarray) -> np.ndarray:
     if isinstance(x, tuple):
         x = x[0]
@@ -103,6 +118,7 @@ def degrade(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     seed = int(rng.integers(2**31))
     random.seed(seed)  # augraphy draws from the global generators
     np.random.seed(seed)
+    _seed_numba()(seed)
     x = np.ascontiguousarray(clean, dtype=np.uint8)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
