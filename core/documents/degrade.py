@@ -42,9 +42,8 @@ def _augmentations() -> tuple[tuple[float, object], ...]:
 
 @lru_cache(maxsize=1)
 def _seed_numba():
-    """A compiled function seeding numba's own generators (on the calling thread), which Python's and NumPy's
-    seeds do not reach: augraphy's compiled steps draw from them (BadPhotoCopy's Worley noise), so without
-    it the same seed gave a different page in another process."""
+    """A compiled function that seeds numba's own generators on the calling thread: augraphy's compiled steps
+    (BadPhotoCopy's Worley noise) draw from them, and Python's and NumPy's seeds do not reach them."""
     import numba
 
     @numba.njit(cache=False)
