@@ -47,10 +47,10 @@ def unet_documents(width: int = 12, levels: int = 3) -> keras.Model:
     skips = [_conv(layers.Conv2D(width, 3, strides=2, padding="same", activation="relu")(inputs), width)]  # 1/2
     for level in range(1, levels):
         skips.append(_conv(layers.MaxPooling2D(2)(skips[-1]), width * 2**level, 2))
-    x = skips.pop()
-    while skips:
-        filters = width * 2 ** (len(skips) - 1)
-        x = _conv(layers.Concatenate()([_up(x, filters), skips.pop()]), filters, 2 if skips else 1)
+    x = skips[-1]
+    for level in reversed(range(levels - 1)):  # back up to 1/2, one conv at the last level
+        filters = width * 2**level
+        x = _conv(layers.Concatenate()([_up(x, filters), skips[level]]), filters, 2 if level else 1)
     up = layers.Conv2DTranspose(width // 2, 2, strides=2, padding="same")(x)  # 1/1, linear
     d0 = _conv(layers.Concatenate()([up, inputs]), width // 2)
     # Residual output: a sigmoid output here saturated at white within a few dozen steps and never
