@@ -87,7 +87,7 @@ def test_a_fresh_clone_works_without_shared_data_and_writes_nothing(page, scratc
 
 def test_a_read_only_install_run_by_another_user_serves_every_page(page, scratch):
     """The working tree copied read-only (files 444, folders 555) and the app run as ``nobody`` (or as this
-    user when it is not root): every page works and the latent pad decodes in the browser.
+    user when it is not root) without a home: every page works, the sample pages are cleaned.
 
     As root, setpriv runs the server as nobody with one capability, reading any file (the Python here may
     live in root's home); writing stays governed by the permission bits, which allow it nowhere in the copy."""
@@ -100,11 +100,9 @@ def test_a_read_only_install_run_by_another_user_serves_every_page(page, scratch
     for path in sorted(tree.rglob("*"), reverse=True) + [tree]:
         path.chmod(0o555 if path.is_dir() else 0o444)
     listing = sorted(p.relative_to(tree) for p in tree.rglob("*"))
-    home = scratch / "home"
-    home.mkdir()
+    home = scratch / "home"  # never made: like nobody's /nonexistent, a service user has no home to write in
     wrapper: tuple[str, ...] = ()
     if os.geteuid() == 0:
-        shutil.chown(home, "nobody")
         wrapper = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                    "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search")
     log = scratch / "server.log"
@@ -114,8 +112,13 @@ def test_a_read_only_install_run_by_another_user_serves_every_page(page, scratch
         for path in ("latent_explorer", "", "denoise", "clean_documents"):  # a deep link first
             wait_until_painted(page, url, path)
             assert_app_page_without_errors(page)
+        # The sample pages run augraphy's numba-compiled steps, whose disk cache has no writable home here.
+        page.get_by_text("Try sample pages").click()
+        page.get_by_role("button", name="Download all 3 page(s) as ZIP").wait_for(timeout=180_000)
+        assert_app_page_without_errors(page)
     assert sorted(p.relative_to(tree) for p in tree.rglob("*")) == listing
-    said = log.read_text()
+    # Keras imports matplotlib, which says once that it keeps its cache in a temporary folder instead.
+    said = "\n".join(line for line in log.read_text().splitlines() if "matplotlib" not in line)
     assert "Traceback" not in said and "Permission denied" not in said, said[-3000:]
 
 

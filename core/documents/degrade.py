@@ -6,7 +6,9 @@ out; Scribbles crashes in augraphy 8.2.6 (``matplotlib.font_manager`` is not imp
 """
 from __future__ import annotations
 
+import importlib.util
 import random
+import tempfile
 import warnings
 from functools import lru_cache
 
@@ -33,8 +35,22 @@ AUGRAPHY_STEPS: tuple[tuple[float, str, dict], ...] = (
 JPEG_PROBABILITY = 0.4
 
 
+def _numba_cache() -> None:
+    """augraphy's compiled steps keep numba's on-disk cache, and numba refuses to compile them when neither
+    augraphy's folder nor the user's cache folder can be written (a read-only install run by a service user
+    without a home); numba then caches in a temporary folder of this process instead."""
+    import numba
+    from numba.core.caching import InTreeCacheLocator, UserWideCacheLocator
+
+    source = importlib.util.find_spec("augraphy").origin  # found, not imported: importing is what would fail
+    if not numba.config.CACHE_DIR and not any(locator.from_function(_numba_cache, source)
+                                              for locator in (InTreeCacheLocator, UserWideCacheLocator)):
+        numba.config.CACHE_DIR = tempfile.mkdtemp(prefix="numba-cache-")
+
+
 @lru_cache(maxsize=1)
 def _augmentations() -> tuple[tuple[float, object], ...]:
+    _numba_cache()
     import augraphy
 
     return tuple((p, getattr(augraphy, name)(p=1, **kw)) for p, name, kw in AUGRAPHY_STEPS)
