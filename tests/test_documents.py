@@ -15,7 +15,9 @@ from core.documents.normalize import normalize
 from core.documents.ocr import cer, edit_distance, ocr
 from core.documents.real import load_real_pairs, split_held_out
 from core.documents.synth import DPI_RANGE, bundled_fonts, render_page
+from core.evaluation.documents import checkpoint_scores
 from core.inference import load_model
+from core.models.documents import unet_documents
 from core.training.documents import Recipe, train
 from tests.conftest import ROOT
 
@@ -123,7 +125,7 @@ def test_a_few_training_steps_on_synthetic_and_real_pairs(tmp_path):
     (tmp_path / "real").mkdir()
     write_real_folder(tmp_path / "real", [(0, 0), (0, 1), (1, 1), (5, 5)])
     recipe = Recipe(cpu_minutes=None, epochs=2, steps=3, batch_size=4, pages=2, monitor_pages=1)
-    card = train(recipe, out=tmp_path / "out", real_dir=tmp_path / "real", verbose=0)
+    card = train(recipe, out=tmp_path / "out", real_dir=tmp_path / "real", verbose=0, checkpoints=True)
     assert card["training"]["steps_run"] == 6 and card["training"]["epochs_run"] == 2
     assert Recipe(**card["recipe"]) == recipe
     assert np.isfinite(card["monitor_rmse"])
@@ -131,6 +133,15 @@ def test_a_few_training_steps_on_synthetic_and_real_pairs(tmp_path):
     model = load_model("documents", tmp_path / "out" / "documents.keras")  # safe_mode and checksum
     x = np.random.default_rng(0).random((1, 40, 56, 1)).astype(np.float32)
     assert model([x, x]).shape == (1, 40, 56, 1)
+    # Every epoch's weights are kept; the kept epoch's are the saved model's, and each epoch can be scored.
+    kept = sorted((tmp_path / "out" / "checkpoints").iterdir())
+    assert [p.name for p in kept] == ["epoch001.weights.h5", "epoch002.weights.h5"]
+    twin = unet_documents()
+    twin.load_weights(kept[int(np.argmin(card["training"]["val_loss_per_epoch"]))])
+    np.testing.assert_allclose(twin([x, x]), model([x, x]), atol=1e-6)
+    rows = checkpoint_scores(tmp_path / "out", every=1, n_pages=1, real_dir=tmp_path / "real",
+                             dibco_dir=tmp_path / "absent")
+    assert [r["epoch"] for r in rows] == [1, 2] and all(0 < r[k] < 1 for r in rows for k in ("synthetic", "real"))
 
 
 def test_ink_weighted_loss_counts_ink_pixels_w_times():
@@ -145,8 +156,6 @@ def test_ink_weighted_loss_counts_ink_pixels_w_times():
 
 def test_an_untrained_unet_returns_the_normalised_page():
     # The correction starts at zero, so training starts from the normalisation, not from noise.
-    from core.models.documents import unet_documents
-
     rng = np.random.default_rng(0)
     scan, normalized = rng.random((2, 1, 48, 64, 1)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(unet_documents()([scan, normalized])), normalized, atol=1e-6)

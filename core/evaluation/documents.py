@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -217,6 +218,49 @@ def evaluate(n_pages: int = P.HELD_OUT_PAGES, weights: Path = WEIGHTS_DIR, with_
     return result
 
 
+def checkpoint_scores(folder: Path, every: int = 4, n_pages: int = P.HELD_OUT_PAGES, real_dir: str | Path = REAL_DIR,
+                      dibco_dir: str | Path = DIBCO_DIR, report: Callable[[dict], None] | None = None) -> list[dict]:
+    """Score every ``every``-th epoch's weights of a run trained with ``--checkpoints`` (and its last one) as
+    the shipped model would be used: gray output RMSE on the synthetic and real held-out pages, DIBCO
+    F-measure and PSNR of the gray output at half gray (which the black & white page equals)."""
+    from core.models.documents import ARCHITECTURES
+    from core.training.documents import Recipe, saved_epochs
+
+    card = read_card(folder / "documents.json")
+    model = ARCHITECTURES[Recipe(**card["recipe"]).architecture]()
+    epochs = saved_epochs(folder)
+    chosen = {e: f for e, f in epochs.items() if e % every == 0 or e == max(epochs)}
+    with P.executor(2) as pool:
+        synthetic = P.held_out_pairs(n_pages, pool)
+    real = split_held_out(load_real_pairs(real_dir))[1] if real_dir else []
+    years = load_dibco(dibco_dir)
+    floats = lambda pages: [(p.noisy.astype(np.float32) / 255, p.clean.astype(np.float32) / 255) for p in pages]  # noqa: E731
+    sets = {"synthetic": floats(synthetic), "real": floats(real)}
+    dibco = {y: [(p.scan.astype(np.float32) / 255, p.ink) for p in pages] for y, pages in years.items()}
+    normalized = {id(x): normalize(x) for pages in [*sets.values(), *dibco.values()] for x, _ in pages}
+
+    def gray_output(x: np.ndarray) -> np.ndarray:
+        return both_modes(clean_array(model, x, normalized=normalized[id(x)]), normalized[id(x)])[0]
+
+    rows = []
+    for epoch, f in chosen.items():
+        model.load_weights(f)
+        row = {"epoch": epoch}
+        row |= {name: round(rmse([gray_output(x) for x, _ in pages], [c for _, c in pages]), 4)
+                for name, pages in sets.items() if pages}
+        for year, pages in dibco.items():
+            inks = [~binarize(gray_output(x)) for x, _ in pages]
+            row[year] = round(float(np.mean([f_measure(i, t) for i, (_, t) in zip(inks, pages)])), 2)
+            row[f"{year} psnr"] = round(float(np.mean([binary_psnr(i, t) for i, (_, t) in zip(inks, pages)])), 2)
+        if dibco:
+            row["dibco f"] = round(float(np.mean([row[y] for y in dibco])), 2)
+            row["dibco psnr"] = round(float(np.mean([row[f"{y} psnr"] for y in dibco])), 2)
+        rows.append(row)
+        if report:
+            report(row)
+    return rows
+
+
 def markdown(result: dict) -> str:
     """The evaluation as Markdown tables (the README's copy is checked against this by a test)."""
     synth, real, dibco = result["held_out_synthetic"], result["held_out_real"], result.get("dibco_dev")
@@ -257,7 +301,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--weights", type=Path, default=WEIGHTS_DIR, help="folder with documents*.keras")
     parser.add_argument("--dry-run", action="store_true", help="print only, do not update the card")
     parser.add_argument("--markdown", action="store_true", help="only print the card's tables as Markdown")
+    parser.add_argument("--checkpoints", type=Path, metavar="RUN",
+                        help="instead: score the epochs a `python -m core.train documents --checkpoints --out RUN` kept")
+    parser.add_argument("--every", type=int, default=4, help="with --checkpoints: score every this many epochs")
     args = parser.parse_args(argv)
+    if args.checkpoints:
+        checkpoint_scores(args.checkpoints, args.every, args.pages, report=lambda row: print(row, flush=True))
+        return
     if args.markdown:
         print(markdown(read_card(args.weights / "documents.json")["evaluation"]), end="")
         return

@@ -195,9 +195,19 @@ def data_description(seed: int, real_train: list, real_held: list) -> dict:
     return desc
 
 
+CHECKPOINTS = "checkpoints"  # with --checkpoints, the folder beside the model that keeps every epoch's weights
+
+
+def saved_epochs(folder: Path) -> dict[int, Path]:
+    """Epoch -> weights file of a run trained with ``checkpoints`` into ``folder``."""
+    files = (folder / CHECKPOINTS).glob("epoch*.weights.h5")
+    return dict(sorted((int(f.name.removeprefix("epoch").split(".")[0]), f) for f in files))
+
+
 def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Path | None = REAL_DIR,
-          workers: int = 1, verbose: int = 2) -> dict:
-    """Train one cleaner, save it with its card, and return the card."""
+          workers: int = 1, verbose: int = 2, checkpoints: bool = False) -> dict:
+    """Train one cleaner, save it with its card, and return the card; with ``checkpoints``, also the weights
+    after every epoch (``saved_epochs``, scored by ``python -m core.evaluate documents --checkpoints``)."""
     keras.utils.set_random_seed(recipe.seed)
     real_train, real_held = split_held_out(load_real_pairs(real_dir)) if real_dir else ([], [])
     architecture = recipe.architecture
@@ -205,6 +215,13 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
     model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss=InkWeightedMSE(recipe.ink_weight),
                   jit_compile=JIT[architecture])
     budget = Budget(recipe)
+    callbacks = [budget, keras.callbacks.EarlyStopping(patience=recipe.epochs, restore_best_weights=True)]
+    name = model_name("documents", architecture)
+    path = Path(out) / f"{name}.keras" if out else weight_path(name)
+    if checkpoints:
+        (path.parent / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
+        callbacks.append(keras.callbacks.ModelCheckpoint(str(path.parent / CHECKPOINTS / "epoch{epoch:03d}.weights.h5"),
+                                                         save_weights_only=True))
     clock = Stopwatch()
     with P.executor(workers) as pool:
         val_x, val_y = tiles(P.monitor_pairs(recipe.monitor_pages, pool))
@@ -213,15 +230,13 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
             stream,
             validation_data=(list(val_x), val_y),
             epochs=recipe.epochs,
-            callbacks=[budget, keras.callbacks.EarlyStopping(patience=recipe.epochs, restore_best_weights=True)],
+            callbacks=callbacks,
             verbose=verbose,
         )
         for f in stream.pending:
             f.cancel()
     wall = clock.seconds
     val_rmse = float(np.sqrt(np.mean((np.asarray(model(list(val_x), training=False)) - val_y) ** 2)))
-    name = model_name("documents", architecture)
-    path = Path(out) / f"{name}.keras" if out else weight_path(name)
     return save_with_card(
         model,
         path,
@@ -257,9 +272,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1, help="page-generating processes")
     parser.add_argument("--real-dir", default=str(REAL_DIR), help="Kaggle dirty-documents folder, if any")
     parser.add_argument("--out", type=Path, help="folder to write to (default: weights/)")
+    parser.add_argument("--checkpoints", action="store_true",
+                        help="also keep the weights after every epoch in OUT/checkpoints/ (to choose one on validation pages)")
     args = parser.parse_args(argv)
     if args.limit:
         args.pages, args.monitor_pages = args.limit, 4
-    card = train(recipe_from_args(args, Recipe), args.out, args.real_dir, args.workers)
+    card = train(recipe_from_args(args, Recipe), args.out, args.real_dir, args.workers, checkpoints=args.checkpoints)
     print(f"saved {card['file']}: {card['parameters']} parameters, {card['training']['wall_time_s']} s, "
           f"monitor RMSE {card['monitor_rmse']}")
