@@ -234,27 +234,14 @@ def checkpoint_scores(folder: Path, every: int = 4, n_pages: int = P.HELD_OUT_PA
         synthetic = P.held_out_pairs(n_pages, pool)
     real = split_held_out(load_real_pairs(real_dir))[1] if real_dir else []
     years = load_dibco(dibco_dir)
-    floats = lambda pages: [(p.noisy.astype(np.float32) / 255, p.clean.astype(np.float32) / 255) for p in pages]  # noqa: E731
-    sets = {"synthetic": floats(synthetic), "real": floats(real)}
-    dibco = {y: [(p.scan.astype(np.float32) / 255, p.ink) for p in pages] for y, pages in years.items()}
-    normalized = {id(x): normalize(x) for pages in [*sets.values(), *dibco.values()] for x, _ in pages}
-
-    def gray_output(x: np.ndarray) -> np.ndarray:
-        return both_modes(clean_array(model, x, normalized=normalized[id(x)]), normalized[id(x)])[0]
-
     rows = []
     for epoch, f in chosen.items():
         model.load_weights(f)
-        row = {"epoch": epoch}
-        row |= {name: round(rmse([gray_output(x) for x, _ in pages], [c for _, c in pages]), 4)
-                for name, pages in sets.items() if pages}
-        for year, pages in dibco.items():
-            inks = [~binarize(gray_output(x)) for x, _ in pages]
-            row[year] = round(float(np.mean([f_measure(i, t) for i, (_, t) in zip(inks, pages)])), 2)
-            row[f"{year} psnr"] = round(float(np.mean([binary_psnr(i, t) for i, (_, t) in zip(inks, pages)])), 2)
-        if dibco:
-            row["dibco f"] = round(float(np.mean([row[y] for y in dibco])), 2)
-            row["dibco psnr"] = round(float(np.mean([row[f"{y} psnr"] for y in dibco])), 2)
+        fns = {SHIPPED: shipped(model)[SHIPPED]}  # a fresh cache of outputs for these weights
+        row = {"epoch": epoch} | {name: score(pages, fns)[0][SHIPPED]
+                                  for name, pages in (("synthetic", synthetic), ("real", real)) if pages}
+        if years:
+            row["dibco"] = dibco_scores(years, fns)[SHIPPED]
         rows.append(row)
         if report:
             report(row)
