@@ -142,6 +142,29 @@ def test_a_few_training_steps_on_synthetic_and_real_pairs(tmp_path):
     rows = checkpoint_scores(tmp_path / "out", every=1, n_pages=1, real_dir=tmp_path / "real",
                              dibco_dir=tmp_path / "absent")
     assert [r["epoch"] for r in rows] == [1, 2] and all(0 < r[k] < 1 for r in rows for k in ("synthetic", "real"))
+    mean = checkpoint_scores(tmp_path / "out", n_pages=1, real_dir=tmp_path / "real", dibco_dir=tmp_path / "absent",
+                             average=(1, 2))
+    assert [r["epoch"] for r in mean] == ["1-2"] and mean[0]["synthetic"] not in (rows[0]["synthetic"], rows[1]["synthetic"])
+
+
+def test_weight_averaging_keeps_the_mean_of_the_epochs_past_its_share_of_the_budget():
+    import keras
+
+    from core.training.documents import Budget, WeightAverage
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.Adam(0.1), loss="mse")
+    seen = []
+    record = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: seen.append(model.get_weights()))
+    budget = Budget(Recipe(cpu_minutes=None, epochs=4, steps=2))
+    average = WeightAverage(budget, start=0.5)
+    x, y = np.random.default_rng(0).random((2, 8, 3)).astype(np.float32)
+    model.fit(x, y[:, :2], batch_size=4, epochs=4, callbacks=[budget, record, average], verbose=0)
+    assert average.epochs == 3  # epochs 2, 3 and 4 end at 1/2, 3/4 and all of the budget
+    for kept, *epochs in zip(model.get_weights(), *seen[1:]):
+        np.testing.assert_allclose(kept, np.mean(epochs, axis=0), atol=1e-6)
+    assert not np.allclose(model.get_weights()[0], seen[-1][0])  # not the last epoch's weights
 
 
 def test_ink_weighted_loss_counts_ink_pixels_w_times():
@@ -198,3 +221,7 @@ def test_the_default_recipe_is_the_shipped_models_and_the_cli_builds_it():
     add_recipe_args(parser, Recipe)
     assert recipe_from_args(parser.parse_args(["--baseline", "--ink-weight", "3"]), Recipe) == \
         Recipe(baseline=True, ink_weight=3.0)
+    assert recipe_from_args(parser.parse_args(["--cpu-minutes", "none", "--epochs", "76", "--average-from", "0.5"]),
+                            Recipe) == Recipe(cpu_minutes=None, epochs=76, average_from=0.5)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--average-from", "half"])

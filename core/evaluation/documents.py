@@ -218,25 +218,42 @@ def evaluate(n_pages: int = P.HELD_OUT_PAGES, weights: Path = WEIGHTS_DIR, with_
     return result
 
 
+def mean_weights(model, files: list[Path]) -> list[np.ndarray]:
+    """The mean of the weights in ``files`` (saved epochs of one run), as ``model.set_weights`` takes them."""
+    total = None
+    for f in files:
+        model.load_weights(f)
+        weights = [np.asarray(w, np.float64) for w in model.get_weights()]
+        total = weights if total is None else [t + w for t, w in zip(total, weights)]
+    return [t / len(files) for t in total]
+
+
 def checkpoint_scores(folder: Path, every: int = 4, n_pages: int = P.HELD_OUT_PAGES, real_dir: str | Path = REAL_DIR,
-                      dibco_dir: str | Path = DIBCO_DIR, report: Callable[[dict], None] | None = None) -> list[dict]:
+                      dibco_dir: str | Path = DIBCO_DIR, report: Callable[[dict], None] | None = None,
+                      average: tuple[int, int] | None = None) -> list[dict]:
     """Score every ``every``-th epoch's weights of a run trained with ``--checkpoints`` (and its last one) as
     the shipped model would be used: gray output RMSE on the synthetic and real held-out pages, DIBCO
-    F-measure and PSNR of the gray output at half gray (which the black & white page equals)."""
+    F-measure and PSNR of the gray output at half gray (which the black & white page equals). With
+    ``average`` (first, last epoch), score the mean of those epochs' weights instead (one row)."""
     from core.models.documents import ARCHITECTURES
     from core.training.documents import Recipe, saved_epochs
 
     card = read_card(folder / "documents.json")
     model = ARCHITECTURES[Recipe(**card["recipe"]).architecture]()
     epochs = saved_epochs(folder)
-    chosen = {e: f for e, f in epochs.items() if e % every == 0 or e == max(epochs)}
+    if average:
+        chosen = {f"{average[0]}-{average[1]}": [f for e, f in epochs.items() if average[0] <= e <= average[1]]}
+    else:
+        chosen = {e: [f] for e, f in epochs.items() if e % every == 0 or e == max(epochs)}
     with P.executor(2) as pool:
         synthetic = P.held_out_pairs(n_pages, pool)
     real = split_held_out(load_real_pairs(real_dir))[1] if real_dir else []
     years = load_dibco(dibco_dir)
     rows = []
-    for epoch, f in chosen.items():
-        model.load_weights(f)
+    for epoch, files in chosen.items():
+        if not files:
+            raise ValueError(f"{folder} kept no weights of epochs {epoch}")
+        model.set_weights(mean_weights(model, files))
         fns = {SHIPPED: shipped(model)[SHIPPED]}  # a fresh cache of outputs for these weights
         row = {"epoch": epoch} | {name: score(pages, fns)[0][SHIPPED]
                                   for name, pages in (("synthetic", synthetic), ("real", real)) if pages}
@@ -291,9 +308,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoints", type=Path, metavar="RUN",
                         help="instead: score the epochs a `python -m core.train documents --checkpoints --out RUN` kept")
     parser.add_argument("--every", type=int, default=4, help="with --checkpoints: score every this many epochs")
+    parser.add_argument("--average", metavar="FIRST-LAST", type=lambda t: tuple(map(int, t.split("-", 1))),
+                        help="with --checkpoints: score the mean of these epochs' weights instead")
     args = parser.parse_args(argv)
     if args.checkpoints:
-        checkpoint_scores(args.checkpoints, args.every, args.pages, report=lambda row: print(row, flush=True))
+        checkpoint_scores(args.checkpoints, args.every, args.pages, report=lambda row: print(row, flush=True),
+                          average=args.average)
         return
     if args.markdown:
         print(markdown(read_card(args.weights / "documents.json")["evaluation"]), end="")

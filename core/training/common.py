@@ -17,6 +17,14 @@ from core.card import environment, sha256, write_card
 CLI_TYPES = (bool, int, float, str)  # recipe fields of these types (or ``X | None``) get a flag
 
 
+def _or_none(kind: type):
+    """A flag parser for an ``X | None`` field: "none" gives None, anything else ``kind(text)``."""
+    def parse(text: str):
+        return None if text.lower() == "none" else kind(text)
+    parse.__name__ = kind.__name__  # argparse names the type in its error messages
+    return parse
+
+
 def _flag_type(hint) -> type | None:
     """The scalar type behind a field's annotation (``int | None`` -> int); None when it is not one."""
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
@@ -32,6 +40,7 @@ def add_recipe_args(parser: argparse.ArgumentParser, recipe: type) -> None:
     hints = typing.get_type_hints(recipe)
     for f in dataclasses.fields(recipe):
         kind = _flag_type(hints[f.name])
+        optional = typing.get_origin(hints[f.name]) in (typing.Union, types.UnionType)
         flag, help_ = "--" + f.name.replace("_", "-"), f.metadata.get("help", "")
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         if kind is bool:
@@ -39,7 +48,8 @@ def add_recipe_args(parser: argparse.ArgumentParser, recipe: type) -> None:
                                 action="store_true" if default is False else argparse.BooleanOptionalAction)
         elif kind is not None:
             shown = "" if default is None else " (default: %(default)s)"
-            parser.add_argument(flag, dest=f.name, type=kind, default=default, help=help_ + shown)
+            parser.add_argument(flag, dest=f.name, type=_or_none(kind) if optional else kind, default=default,
+                                help=help_ + shown)
 
 
 def recipe_from_args(args: argparse.Namespace, recipe: type):

@@ -53,6 +53,9 @@ class Recipe:
     learning_rate: float = field(default=2e-3, metadata={"help": "Adam's learning rate at the start"})
     final_learning_rate: float = field(default=1e-4, metadata={"help": "... after the cosine decay"})
     seed: int = field(default=0, metadata={"help": "seeds weights, pages and patches"})
+    average_from: float | None = field(default=None, metadata={
+        "help": "keep the mean of the weights after every epoch that ends past this share of the budget "
+                "(stochastic weight averaging); none: keep the best monitor-set epoch"})
 
     @property
     def architecture(self) -> str:
@@ -156,6 +159,25 @@ class Budget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class WeightAverage(keras.callbacks.Callback):
+    """Stochastic weight averaging (Izmailov et al. 2018): when training ends, the model takes the mean of
+    its weights after each epoch that ended past ``start`` of the budget."""
+
+    def __init__(self, budget: Budget, start: float) -> None:
+        super().__init__()
+        self.budget, self.start, self.sum, self.epochs = budget, start, None, 0
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        if self.budget.progress() >= self.start:
+            weights = [np.asarray(w, np.float64) for w in self.model.get_weights()]
+            self.sum = weights if self.sum is None else [s + w for s, w in zip(self.sum, weights)]
+            self.epochs += 1
+
+    def on_train_end(self, logs=None) -> None:
+        if self.epochs:
+            self.model.set_weights([s / self.epochs for s in self.sum])
+
+
 def tiles(pairs: list, size: int = PATCH) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
     """Cut prepared pages into non-overlapping ((scan, normalised), clean) float tiles for validation."""
     out = []
@@ -215,7 +237,8 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
     model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss=InkWeightedMSE(recipe.ink_weight),
                   jit_compile=JIT[architecture])
     budget = Budget(recipe)
-    callbacks = [budget, keras.callbacks.EarlyStopping(patience=recipe.epochs, restore_best_weights=True)]
+    average = WeightAverage(budget, recipe.average_from) if recipe.average_from is not None else None
+    callbacks = [budget, average or keras.callbacks.EarlyStopping(patience=recipe.epochs, restore_best_weights=True)]
     name = model_name("documents", architecture)
     path = Path(out) / f"{name}.keras" if out else weight_path(name)
     if checkpoints:
@@ -255,7 +278,9 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
                                 f"{P.HANDWRITING:.0%} of synthetic pages, core.documents.degrade.widen (ink/paper "
                                 "levels, gamma, shading, dark borders; real pages too, fresh each epoch); "
                                 "per patch: h/v flips",
-                "model_selection": "best monitor-set loss (weights restored)",
+                "model_selection": (f"mean of the weights after the {average.epochs} epochs that ended past "
+                                    f"{recipe.average_from:.0%} of the budget" if average
+                                    else "best monitor-set loss (weights restored)"),
                 "wall_time_s": wall,
                 "val_loss_per_epoch": [round(v, 6) for v in history.history["val_loss"]],
             },
