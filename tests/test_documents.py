@@ -167,6 +167,17 @@ def test_weight_averaging_keeps_the_mean_of_the_epochs_past_its_share_of_the_bud
     assert not np.allclose(model.get_weights()[0], seen[-1][0])  # not the last epoch's weights
 
 
+def test_the_epochs_to_average_are_read_as_first_and_last():
+    import argparse
+
+    from core.evaluation.documents import epoch_range
+
+    assert epoch_range("55-110") == (55, 110) and epoch_range("7-7") == (7, 7)
+    for bad in ("60", "110-55", "a-b", "-5"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            epoch_range(bad)
+
+
 def test_ink_weighted_loss_counts_ink_pixels_w_times():
     from core.models.documents import InkWeightedMSE
 

@@ -298,6 +298,14 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def epoch_range(text: str) -> tuple[int, int]:
+    """``"55-110"`` -> (55, 110), for ``--average``."""
+    first, _, last = text.partition("-")
+    if not (first.isdigit() and last.isdigit() and int(first) <= int(last)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not FIRST-LAST, two epochs such as 55-110")
+    return int(first), int(last)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m core.evaluate documents", description=__doc__)
     parser.add_argument("--pages", type=int, default=P.HELD_OUT_PAGES, help="held-out pages to use")
@@ -308,7 +316,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoints", type=Path, metavar="RUN",
                         help="instead: score the epochs a `python -m core.train documents --checkpoints --out RUN` kept")
     parser.add_argument("--every", type=int, default=4, help="with --checkpoints: score every this many epochs")
-    parser.add_argument("--average", metavar="FIRST-LAST", type=lambda t: tuple(map(int, t.split("-", 1))),
+    parser.add_argument("--average", metavar="FIRST-LAST", type=epoch_range,
                         help="with --checkpoints: score the mean of these epochs' weights instead")
     args = parser.parse_args(argv)
     if args.checkpoints:
