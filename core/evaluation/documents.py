@@ -218,16 +218,6 @@ def evaluate(n_pages: int = P.HELD_OUT_PAGES, weights: Path = WEIGHTS_DIR, with_
     return result
 
 
-def mean_weights(model, files: list[Path]) -> list[np.ndarray]:
-    """The mean of the weights in ``files`` (saved epochs of one run), as ``model.set_weights`` takes them."""
-    total = None
-    for f in files:
-        model.load_weights(f)
-        weights = [np.asarray(w, np.float64) for w in model.get_weights()]
-        total = weights if total is None else [t + w for t, w in zip(total, weights)]
-    return [t / len(files) for t in total]
-
-
 def checkpoint_scores(folder: Path, every: int = 4, n_pages: int = P.HELD_OUT_PAGES, real_dir: str | Path = REAL_DIR,
                       dibco_dir: str | Path = DIBCO_DIR, report: Callable[[dict], None] | None = None,
                       average: tuple[int, int] | None = None) -> list[dict]:
@@ -236,10 +226,14 @@ def checkpoint_scores(folder: Path, every: int = 4, n_pages: int = P.HELD_OUT_PA
     F-measure and PSNR of the gray output at half gray (which the black & white page equals). With
     ``average`` (first, last epoch), score the mean of those epochs' weights instead (one row)."""
     from core.models.documents import ARCHITECTURES
-    from core.training.documents import Recipe, saved_epochs
+    from core.training.documents import Recipe, mean_weights, saved_epochs
 
     card = read_card(folder / "documents.json")
     model = ARCHITECTURES[Recipe(**card["recipe"]).architecture]()
+
+    def weights(f: Path) -> list[np.ndarray]:
+        model.load_weights(f)
+        return model.get_weights()
     epochs = saved_epochs(folder)
     if average:
         chosen = {f"{average[0]}-{average[1]}": [f for e, f in epochs.items() if average[0] <= e <= average[1]]}
@@ -253,7 +247,7 @@ def checkpoint_scores(folder: Path, every: int = 4, n_pages: int = P.HELD_OUT_PA
     for epoch, files in chosen.items():
         if not files:
             raise ValueError(f"{folder} kept no weights of epochs {epoch}")
-        model.set_weights(mean_weights(model, files))
+        model.set_weights(mean_weights(weights(f) for f in files))
         fns = {SHIPPED: shipped(model)[SHIPPED]}  # a fresh cache of outputs for these weights
         row = {"epoch": epoch} | {name: score(pages, fns)[0][SHIPPED]
                                   for name, pages in (("synthetic", synthetic), ("real", real)) if pages}

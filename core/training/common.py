@@ -25,9 +25,14 @@ def _or_none(kind: type):
     return parse
 
 
+def _optional(hint) -> bool:
+    """Whether a field's annotation is a union (``float | None``)."""
+    return typing.get_origin(hint) in (typing.Union, types.UnionType)
+
+
 def _flag_type(hint) -> type | None:
     """The scalar type behind a field's annotation (``int | None`` -> int); None when it is not one."""
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+    if _optional(hint):
         rest = [a for a in typing.get_args(hint) if a is not type(None)]
         hint = rest[0] if len(rest) == 1 else None
     return hint if hint in CLI_TYPES else None
@@ -40,7 +45,6 @@ def add_recipe_args(parser: argparse.ArgumentParser, recipe: type) -> None:
     hints = typing.get_type_hints(recipe)
     for f in dataclasses.fields(recipe):
         kind = _flag_type(hints[f.name])
-        optional = typing.get_origin(hints[f.name]) in (typing.Union, types.UnionType)
         flag, help_ = "--" + f.name.replace("_", "-"), f.metadata.get("help", "")
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         if kind is bool:
@@ -48,7 +52,7 @@ def add_recipe_args(parser: argparse.ArgumentParser, recipe: type) -> None:
                                 action="store_true" if default is False else argparse.BooleanOptionalAction)
         elif kind is not None:
             shown = "" if default is None else " (default: %(default)s)"
-            parser.add_argument(flag, dest=f.name, type=_or_none(kind) if optional else kind, default=default,
+            parser.add_argument(flag, dest=f.name, type=_or_none(kind) if _optional(hints[f.name]) else kind, default=default,
                                 help=help_ + shown)
 
 

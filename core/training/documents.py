@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -159,23 +160,34 @@ class Budget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def mean_weights(weight_sets: Iterable[list[np.ndarray]]) -> list[np.ndarray]:
+    """The element-wise mean of several ``get_weights()`` lists of one model (summed in float64)."""
+    total, n = None, 0
+    for weights in weight_sets:
+        weights = [np.asarray(w, np.float64) for w in weights]
+        total, n = (weights if total is None else [t + w for t, w in zip(total, weights)]), n + 1
+    return [t / n for t in total]
+
+
 class WeightAverage(keras.callbacks.Callback):
     """Stochastic weight averaging (Izmailov et al. 2018): when training ends, the model takes the mean of
     its weights after each epoch that ended past ``start`` of the budget."""
 
     def __init__(self, budget: Budget, start: float) -> None:
         super().__init__()
-        self.budget, self.start, self.sum, self.epochs = budget, start, None, 0
+        self.budget, self.start, self.kept = budget, start, []
+
+    @property
+    def epochs(self) -> int:
+        return len(self.kept)
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         if self.budget.progress() >= self.start:
-            weights = [np.asarray(w, np.float64) for w in self.model.get_weights()]
-            self.sum = weights if self.sum is None else [s + w for s, w in zip(self.sum, weights)]
-            self.epochs += 1
+            self.kept.append(self.model.get_weights())
 
     def on_train_end(self, logs=None) -> None:
-        if self.epochs:
-            self.model.set_weights([s / self.epochs for s in self.sum])
+        if self.kept:
+            self.model.set_weights(mean_weights(self.kept))
 
 
 def tiles(pairs: list, size: int = PATCH) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
