@@ -180,3 +180,34 @@ def test_the_shipped_gray_output_thresholded_at_half_gray_is_the_black_and_white
     assert np.array_equal(gray[network < 0.5], network[network < 0.5])  # ink the network drew is left as it is
     assert f_measure(gray < 0.5, ink) > 90
 
+
+
+@pytest.mark.parametrize("dpi", [100, 150, 300])
+def test_white_scan_lines_across_text_are_mended_and_text_is_otherwise_left_alone(dpi):
+    from core.serving.documents import dropout_rows, mend_dropouts
+
+    assert len(dropout_rows(np.ones((300, 200), np.float32))) == 0  # blank paper has none
+    for seed in range(3):
+        page = render_page(np.random.default_rng(seed), (480, 400), dpi=dpi, fonts=bundled_fonts()).image / 255
+        page = page.astype(np.float32)
+        assert len(dropout_rows(page)) == 0  # the one-pixel gaps of the letters themselves are not dropouts
+        cut = page.copy()
+        cut[::7] = 1.0  # a white line every 7 rows, as a printer's or scanner's banding draws them
+        text_rows = np.flatnonzero(((page[:-2] < 0.5) & (page[2:] < 0.5)).sum(1) >= 8) + 1
+        found = set(dropout_rows(cut))
+        assert set(range(7, 473, 7)) & set(text_rows) <= found <= set(range(0, 480, 7))  # every line across text, no other row
+        mended = mend_dropouts(cut.copy())
+        assert f_measure(mended < 0.5, page < 0.5) > f_measure(cut < 0.5, page < 0.5) + 1
+        assert np.array_equal(np.delete(mended, sorted(found), axis=0), np.delete(cut, sorted(found), axis=0))
+
+
+def test_the_shipped_cleaner_mends_white_scan_lines_across_text(cleaner):
+    from core.serving.documents import clean_array, clean_both, dropout_rows
+
+    scan, ink = text_page(paper=0.85, ink=0.2, seed=5)
+    scan[::6] = 0.95  # ink missing along every sixth row
+    network = clean_array(cleaner, scan)
+    gray, bw = clean_both(cleaner, scan)
+    assert len(dropout_rows(gray)) <= 0.2 * len(dropout_rows(network)) and len(dropout_rows(network)) >= 10
+    assert f_measure(gray < 0.5, ink) > f_measure(network < 0.5, ink) + 1
+    assert f_measure(gray < 0.5, ink) > 90 and f_measure(~bw, ink) > 90

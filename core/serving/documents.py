@@ -178,10 +178,37 @@ def full_strokes(cleaned: np.ndarray, paper: np.ndarray) -> np.ndarray:
     return cleaned
 
 
+DROPOUT_SHARE = 0.6  # a row is a scan-line dropout when it breaks at least this share of the strokes crossing it
+DROPOUT_LEAST = 8  # ... and at least this many
+
+
+def dropout_rows(cleaned: np.ndarray, chunk: int = 1024) -> np.ndarray:
+    """Rows of a cleaned page that are scan-line dropouts: one pixel high, lighter than half gray across most
+    of the strokes that run through them (ink above and below), e.g. a printer's or scanner's white banding.
+
+    Text has one-pixel gaps too (the eye of a small "e"), but mostly between strokes one pixel thick, and in
+    only a few of the strokes crossing a row. Counted ``chunk`` rows at a time, so a 40-megapixel page needs no full-size masks."""
+    found = []
+    for start in range(2, cleaned.shape[0] - 2, chunk):
+        ink = ~binarize(cleaned[start - 2:min(start + chunk, cleaned.shape[0] - 2) + 2])
+        through = ink[1:-3] & ink[3:-1] & (ink[:-4] | ink[4:])  # ink above and below, two rows deep on one side
+        cut = np.count_nonzero(through & ~ink[2:-2], axis=1)
+        found.append(start + np.flatnonzero((cut >= DROPOUT_LEAST) & (cut >= DROPOUT_SHARE * through.sum(1))))
+    return np.concatenate(found) if found else np.zeros(0, int)
+
+
+def mend_dropouts(cleaned: np.ndarray) -> np.ndarray:
+    """In place: each scan-line dropout row (``dropout_rows``) made no lighter than the lighter of its two
+    neighbours, so strokes cut by a white line are whole again; paper stays paper. Returns ``cleaned``."""
+    rows = dropout_rows(cleaned)
+    cleaned[rows] = np.minimum(cleaned[rows], np.maximum(cleaned[rows - 1], cleaned[rows + 1]))
+    return cleaned
+
+
 def both_modes(cleaned: np.ndarray, normalized: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The two output modes from the network's output (turned into the gray one in place) and the normalised
-    page: (clean gray float32, black & white bool, True for paper)."""
-    paper = black_and_white(cleaned, normalized)
+    page: (clean gray float32, black & white bool, True for paper). Scan-line dropouts are mended first."""
+    paper = black_and_white(mend_dropouts(cleaned), normalized)
     return full_strokes(cleaned, paper), paper
 
 
