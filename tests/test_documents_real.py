@@ -181,7 +181,6 @@ def test_the_shipped_gray_output_thresholded_at_half_gray_is_the_black_and_white
     assert f_measure(gray < 0.5, ink) > 90
 
 
-
 @pytest.mark.parametrize("dpi", [100, 150, 300])
 def test_white_scan_lines_across_text_are_mended_and_text_is_otherwise_left_alone(dpi):
     from core.serving.documents import dropout_rows, mend_dropouts

@@ -187,13 +187,15 @@ def dropout_rows(cleaned: np.ndarray, chunk: int = 1024) -> np.ndarray:
     of the strokes that run through them (ink above and below), e.g. a printer's or scanner's white banding.
 
     Text has one-pixel gaps too (the eye of a small "e"), but mostly between strokes one pixel thick, and in
-    only a few of the strokes crossing a row. Counted ``chunk`` rows at a time, so a 40-megapixel page needs no full-size masks."""
+    only a few of the strokes crossing a row. Counted ``chunk`` rows at a time: a 40-megapixel page needs no
+    full-size masks."""
     found = []
     for start in range(2, cleaned.shape[0] - 2, chunk):
         ink = ~binarize(cleaned[start - 2:min(start + chunk, cleaned.shape[0] - 2) + 2])
         through = ink[1:-3] & ink[3:-1] & (ink[:-4] | ink[4:])  # ink above and below, two rows deep on one side
         cut = np.count_nonzero(through & ~ink[2:-2], axis=1)
-        found.append(start + np.flatnonzero((cut >= DROPOUT_LEAST) & (cut >= DROPOUT_SHARE * through.sum(1))))
+        crossing = np.count_nonzero(through, axis=1)
+        found.append(start + np.flatnonzero((cut >= DROPOUT_LEAST) & (cut >= DROPOUT_SHARE * crossing)))
     return np.concatenate(found) if found else np.zeros(0, int)
 
 
