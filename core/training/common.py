@@ -52,8 +52,8 @@ def add_recipe_args(parser: argparse.ArgumentParser, recipe: type) -> None:
                                 action="store_true" if default is False else argparse.BooleanOptionalAction)
         elif kind is not None:
             shown = "" if default is None else " (default: %(default)s)"
-            parser.add_argument(flag, dest=f.name, type=_or_none(kind) if _optional(hints[f.name]) else kind, default=default,
-                                help=help_ + shown)
+            parse = _or_none(kind) if _optional(hints[f.name]) else kind
+            parser.add_argument(flag, dest=f.name, type=parse, default=default, help=help_ + shown)
 
 
 def recipe_from_args(args: argparse.Namespace, recipe: type):
