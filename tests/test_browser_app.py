@@ -106,7 +106,10 @@ def test_a_read_only_install_run_by_another_user_serves_every_page(page, scratch
         wrapper = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                    "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search")
     log = scratch / "server.log"
-    with serve_app(root=tree, wrapper=wrapper, env=clean_env(home), log=log) as (url, proc):
+    temp = scratch / "tmp"  # the server's temporary folder, to see that it leaves nothing there
+    temp.mkdir(mode=0o1777)
+    temp.chmod(0o1777)
+    with serve_app(root=tree, wrapper=wrapper, env=clean_env(home) | {"TMPDIR": str(temp)}, log=log) as (url, proc):
         if wrapper:
             assert Path(f"/proc/{proc.pid}/status").read_text().count("\t65534\t") >= 2  # Uid and Gid lines
         for path in ("latent_explorer", "", "denoise", "clean_documents"):  # a deep link first
@@ -117,6 +120,7 @@ def test_a_read_only_install_run_by_another_user_serves_every_page(page, scratch
         page.get_by_role("button", name="Download all 3 page(s) as ZIP").wait_for(timeout=180_000)
         assert_app_page_without_errors(page)
     assert sorted(p.relative_to(tree) for p in tree.rglob("*")) == listing
+    assert not list(temp.glob("numba-cache-*"))  # numba's stand-in cache folder goes with the server
     # Keras imports matplotlib, which says once that it keeps its cache in a temporary folder instead.
     said = "\n".join(line for line in log.read_text().splitlines() if "matplotlib" not in line)
     assert "Traceback" not in said and "Permission denied" not in said, said[-3000:]

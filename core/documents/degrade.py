@@ -6,8 +6,10 @@ out; Scribbles crashes in augraphy 8.2.6 (``matplotlib.font_manager`` is not imp
 """
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import random
+import shutil
 import tempfile
 import warnings
 from functools import lru_cache
@@ -38,7 +40,7 @@ JPEG_PROBABILITY = 0.4
 def _numba_cache() -> None:
     """augraphy's compiled steps keep numba's on-disk cache, and numba refuses to compile them when neither
     augraphy's folder nor the user's cache folder can be written (a read-only install run by a service user
-    without a home); numba then caches in a temporary folder of this process instead."""
+    without a home); numba then caches in a temporary folder of this process instead, removed at exit."""
     import numba
     from numba.core.caching import InTreeCacheLocator, UserWideCacheLocator
 
@@ -46,6 +48,7 @@ def _numba_cache() -> None:
     if not numba.config.CACHE_DIR and not any(locator.from_function(_numba_cache, source)
                                               for locator in (InTreeCacheLocator, UserWideCacheLocator)):
         numba.config.CACHE_DIR = tempfile.mkdtemp(prefix="numba-cache-")
+        atexit.register(shutil.rmtree, numba.config.CACHE_DIR, ignore_errors=True)
 
 
 @lru_cache(maxsize=1)
