@@ -4,10 +4,11 @@ Run: python bench/archive.py [--pages 40] [--dpi 150 300] [--workers 1 2]. Write
 pages (core.documents.pairs) into a temporary folder, half as PNG files and half inside 10-page PDFs,
 then cleans them end to end, each run in a fresh process (model load, Ray start and actor start
 included). Prints a Markdown table: pages each Ray worker cleaned, wall time, pages per minute, the
-seconds a worker spent per page (decode, clean, encode, write; from the manifest), the start-up (launch to the first page begun: Ray,
-the driver's model check, actors loading TensorFlow and the model) and Ray's overhead per page once
-running: (first page begun to last page written) × workers / pages, minus the worker's seconds
-(splitting, scheduling, moving rows, and workers idle while others start late or finish the tail).
+seconds a worker spent per page (decode, clean, encode, write; from the manifest), the start-up (launch
+to the first page begun: Ray, the driver's model check, actors loading TensorFlow and the model) and
+Ray's overhead per page once running: (first page begun to last page written) × workers / pages, minus
+the worker's seconds (splitting, scheduling, moving rows, and workers idle while others start late or
+finish the tail).
 A Ray run with k workers is a local Ray with k CPUs; each worker runs TensorFlow on 1 thread, while the
 plain CLI uses every core. Needs requirements-archive.txt. Not part of the test suite (CPU-minutes).
 """

@@ -78,7 +78,8 @@ def output_sizes() -> None:
                 page = degrade(page, np.random.default_rng(2))
             with open_upload(png_bytes(Image.fromarray(page, "L")), "a4.png", dpi) as upload:
                 cleaned = clean_page(model, upload, 0)
-            kb = [len(b) / 1000 for b in (cleaned.png("gray"), cleaned.png("bw"), pdf_bytes([cleaned]), pdf_bytes([cleaned], "bw"))]
+            outputs = (cleaned.png("gray"), cleaned.png("bw"), pdf_bytes([cleaned]), pdf_bytes([cleaned], "bw"))
+            kb = [len(b) / 1000 for b in outputs]
             print(f"| {label}, {dpi} dpi | " + " | ".join(f"{k:.0f} kB" for k in kb[:3]) + f" | **{kb[3]:.0f} kB** |",
                   flush=True)
 

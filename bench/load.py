@@ -192,7 +192,8 @@ async def run_level(url: str, n: int, scan: Path, poster: Path | None, chromium:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            return await asyncio.gather(*(session(browser, url, scan, poster if i == 0 else None, drag) for i in range(n)))
+            return await asyncio.gather(*(session(browser, url, scan, poster if i == 0 else None, drag)
+                                          for i in range(n)))
         finally:
             await browser.close()
 
@@ -208,7 +209,8 @@ def main() -> None:
     parser.add_argument("--no-drag", action="store_true",
                         help="people only clean their page (no latent drag after it): the document line alone")
     parser.add_argument("--cli", action="store_true",
-                        help="also time python -m core.clean on the scan, and give the app's N = 1 time as a ratio of it")
+                        help="also time python -m core.clean on the scan, "
+                             "and give the app's N = 1 time as a ratio of it")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="load-bench-") as folder:  # the files people pick, the niced launcher
         bench(args, Path(folder))
@@ -222,7 +224,8 @@ def bench(args: argparse.Namespace, folder: Path) -> None:
     if poster:
         poster.write_bytes(poster_pdf())
     print(f"A4 scan at {args.dpi} dpi: {scan.stat().st_size / 1024:.0f} KB PNG"
-          + ("" if args.no_poster else f"; the first session also uploads a {poster.stat().st_size / 1000:.1f} kB poster PDF")
+          + ("" if args.no_poster
+             else f"; the first session also uploads a {poster.stat().st_size / 1000:.1f} kB poster PDF")
           + "\n")
     cli_page = None
     if args.cli:
@@ -231,7 +234,8 @@ def bench(args: argparse.Namespace, folder: Path) -> None:
         print(f"python -m core.clean: {one:.1f} s for the scan, {many:.1f} s for {CLI_COPIES} copies: "
               f"{cli_page:.2f} s per page once loaded\n")
     print("| N | completed | clean A4 p50 s | clean A4 slowest s | from upload p50 s | drag move p50 ms "
-          "| drag move p95 ms | server peak RSS MB | wall s | server CPU s | browsers + rest CPU s | load avg (1 min) |")
+          "| drag move p95 ms | server peak RSS MB | wall s | server CPU s | browsers + rest CPU s "
+          "| load avg (1 min) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     single_app = []
     for n in args.sessions:

@@ -68,7 +68,8 @@ def _budget(card: dict) -> str:
 
 def vae() -> str:
     """Test −ELBO of the shipped VAE and the seed baseline, with their size and training time."""
-    lines = ["| model | test −ELBO (nats/image) | reconstruction | KL | parameters (enc + dec) | epochs | training wall time |",
+    lines = ["| model | test −ELBO (nats/image) | reconstruction | KL | parameters (enc + dec) | epochs "
+             "| training wall time |",
              "|---|---|---|---|---|---|---|"]
     for label, arch in (("shipped (`conv`)", None), ("seed baseline", "seed")):
         enc, dec = card("vae", arch, "encoder"), card("vae", arch, "decoder")
@@ -98,7 +99,8 @@ def headline() -> str:
          f"{real['noisy input']:.4f}); DIBCO mean F-measure {dibco[E.SHIPPED_BW]['mean']['f_measure']:.1f}"
          f" % in black & white, {dibco[E.SHIPPED]['mean']['f_measure']:.1f} % for the gray output at half gray "
          f"(Otsu {dibco['Otsu threshold']['mean']['f_measure']:.1f} %)", "documents"),
-        ("Clothing VAE (2-D latent)", "Latent explorer", f"test −ELBO **{vae_card['test_neg_elbo_nats']['neg_elbo']:.2f}"
+        ("Clothing VAE (2-D latent)", "Latent explorer",
+         f"test −ELBO **{vae_card['test_neg_elbo_nats']['neg_elbo']:.2f}"
          f"** nats per item (seed architecture {vae_card['seed_baseline_test_neg_elbo_nats']['neg_elbo']:.2f}; "
          "lower is better)", "vae"),
     ]

@@ -24,6 +24,8 @@ from core.limits import (MAX_FILE_PIXELS, MAX_ICC_PROFILE_BYTES, MAX_PAGES, MAX_
                          MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, PDF_DPI_DEFAULT, PDF_DPI_RANGE, megapixels)
 
 SUPPORTED = "PNG, JPEG, TIFF, GIF, BMP, WebP or PDF"
+# ISO base-media brands (bytes 8-12) of HEIC, HEIF and AVIF photos, which Pillow cannot open.
+HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif")
 # Pillow refuses PNG metadata chunks over 1 MB, and colour profiles can be larger (they are dropped anyway).
 PngImagePlugin.MAX_TEXT_CHUNK = max(PngImagePlugin.MAX_TEXT_CHUNK, MAX_ICC_PROFILE_BYTES)
 # pdfium is not thread-safe: every call into it (open, inspect, render, close) holds this lock.
@@ -120,7 +122,7 @@ def open_upload(data: bytes, filename: str, pdf_dpi: int = PDF_DPI_DEFAULT, left
         upload = _open_pdf(data, name, pdf_dpi)
     elif head.startswith(b"<?xml") and b"<svg" in head or head.startswith(b"<svg"):
         raise InputError(f"`{name}` is an SVG drawing, which is not supported: export it as PNG and upload that.")
-    elif data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif"):
+    elif data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
         raise InputError(f"`{name}` is a HEIC/HEIF/AVIF photo, which is not supported: "
                          "export it as JPEG or PNG (on a phone: share as 'Most compatible').")
     else:
@@ -285,7 +287,8 @@ def _pdf_sizes(pdf, name: str, dpi: int) -> list[tuple[int, int]]:
     if n == 0:
         raise InputError(f"`{name}` has no pages.")
     if n > MAX_PAGES:
-        raise InputError(f"`{name}` has {n} pages; the limit is {MAX_PAGES} pages per PDF. Split it and upload the parts.")
+        raise InputError(f"`{name}` has {n} pages; the limit is {MAX_PAGES} pages per PDF. "
+                         "Split it and upload the parts.")
     sizes = []
     for i in range(n):
         w_pt, h_pt = pdf.get_page_size(i)

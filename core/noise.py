@@ -32,7 +32,8 @@ NOISE_KINDS: dict[str, NoiseKind] = {
 }
 
 
-def add_noise(images: np.ndarray, kind: str, amount: float, seed: int | np.random.Generator | None = None) -> np.ndarray:
+def add_noise(images: np.ndarray, kind: str, amount: float,
+              seed: int | np.random.Generator | None = None) -> np.ndarray:
     """Return float32 ``images`` (values in [0, 1], any shape) with ``kind`` noise of ``amount``."""
     if kind not in NOISE_KINDS:
         raise ValueError(f"unknown noise kind {kind!r}; choose one of {', '.join(NOISE_KINDS)}")

@@ -93,7 +93,8 @@ def clean_all(model, files: list[tuple[str, bytes]], dpi: int, key: tuple) -> Jo
             ticket = DOCUMENT_JOBS.submit(partial(clean_files, model, files, dpi))
         except QueueFull:
             st.session_state.pop("clean_ticket", None)
-            st.warning("The server is busy cleaning other people's documents: please try again in a minute.", icon="⏳")
+            st.warning("The server is busy cleaning other people's documents: please try again in a minute.",
+                       icon="⏳")
             return None
         st.session_state["clean_ticket"] = (key, ticket)
     bar = st.progress(0.0, text=f"Cleaning {len(files)} file(s)…")
@@ -128,14 +129,16 @@ def downloads(job: Job, mode: str) -> None:
     stem = output_name(sources.pop(), 0, 1).removesuffix(".png") + "-cleaned" if len(sources) == 1 else "cleaned-pages"
     stem += "-bw" if mode == "bw" else ""
     c1, c2 = st.columns(2)
-    c1.download_button(f"Download all {len(pages)} page(s) as ZIP", lambda: zip_bytes((p.name, p.png(mode)) for p in pages),
+    c1.download_button(f"Download all {len(pages)} page(s) as ZIP",
+                       lambda: zip_bytes((p.name, p.png(mode)) for p in pages),
                        file_name=f"{stem}.zip", mime="application/zip", on_click="ignore", width="stretch")
     c2.download_button("Download all as one PDF", lambda: pdf_bytes(pages, mode), file_name=f"{stem}.pdf",
                        mime="application/pdf", on_click="ignore", width="stretch",
                        help="Lossless 8-bit gray pages" if mode == "gray" else "1-bit pages, CCITT Group 4 compressed")
 
 
-def view(key: tuple, files: list[tuple[str, bytes]], dpi: int, job: Job, i: int, mode: str) -> tuple[Image.Image, Image.Image]:
+def view(key: tuple, files: list[tuple[str, bytes]], dpi: int, job: Job, i: int,
+         mode: str) -> tuple[Image.Image, Image.Image]:
     """Page ``i`` as uploaded (decoded again, in this session's thread: on the worker it would wait behind
     other people's jobs) and as cleaned; the last one is kept."""
     held = st.session_state.get("clean_view")

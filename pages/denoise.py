@@ -81,7 +81,8 @@ def noise_controls() -> tuple[str, float, int]:
     c1, c2, c3 = st.columns([2, 3, 1], vertical_alignment="bottom")
     kind = c1.selectbox("Noise", list(NOISE_KINDS), format_func=lambda k: NOISE_KINDS[k].label)
     spec = NOISE_KINDS[kind]
-    amount = c2.slider(f"Amount ({spec.amount_label})", spec.low, spec.high, spec.default, spec.step, key=f"amount_{kind}")
+    amount = c2.slider(f"Amount ({spec.amount_label})", spec.low, spec.high, spec.default, spec.step,
+                       key=f"amount_{kind}")
     if c3.button("New noise", help="Draw a fresh noise pattern"):
         st.session_state.noise_seed = int(np.random.default_rng().integers(1_000_000))
     return kind, float(amount), st.session_state.setdefault("noise_seed", 0)

@@ -80,8 +80,8 @@ def explorer(decoder: LatentDecoder, pad: PadData, n_items: int) -> None:
                     help="Vertical latent coordinate; mirrors the dragged point")
     c3.button("🎲 Random sample from the prior", on_click=random_point, help="z drawn from N(0, I)")
     # Deferred: the PNG is made only when clicked, not on every drag step.
-    c4.download_button("⬇️ Download this item (PNG)", lambda: png_bytes(enlarge(decoder.one(*z), SCALE)), on_click="ignore",
-                       file_name=f"vae_item_z1_{z[0]:+.3f}_z2_{z[1]:+.3f}.png", mime="image/png")
+    c4.download_button("⬇️ Download this item (PNG)", lambda: png_bytes(enlarge(decoder.one(*z), SCALE)),
+                       on_click="ignore", file_name=f"vae_item_z1_{z[0]:+.3f}_z2_{z[1]:+.3f}.png", mime="image/png")
 
 
 @st.fragment

@@ -148,7 +148,8 @@ def test_ray_cleans_like_the_cli_records_failures_and_resumes(local_ray, tmp_pat
     pdf = PdfReader(dest / "doc.pdf")
     assert len(pdf.pages) == 3
     for i, page in enumerate(pdf.pages):
-        assert np.array_equal(np.asarray(page.images[0].image), np.asarray(Image.open(dest / f"doc-page{i + 1:03d}.png")))
+        written = Image.open(dest / f"doc-page{i + 1:03d}.png")
+        assert np.array_equal(np.asarray(page.images[0].image), np.asarray(written))
 
 
 @pytest.mark.slow

@@ -54,7 +54,8 @@ def test_names_show_as_typed_and_black_and_white_downloads_are_1_bit(page, app_u
     assert main.locator("strong, em, .katex").count() == 0
     assert "_it_.jpg" in main.locator('[data-testid="stAlert"]').inner_text()
     ours = main.evaluate("m => { const c = m.cloneNode(true); "
-                         "c.querySelectorAll('[data-testid=stFileUploader]').forEach(u => u.remove()); return c.innerText; }")
+                         "c.querySelectorAll('[data-testid=stFileUploader]').forEach(u => u.remove()); "
+                         "return c.innerText; }")
     assert "gnp.png" in ours and "\u202e" not in ours
 
     page.get_by_text("black & white", exact=True).click()

@@ -15,9 +15,11 @@ pytestmark = pytest.mark.browser
 PAD = 'iframe[title*="latent_pad"]'
 # The 28×28 decoded item as painted: the centre of each enlarged pixel of the big canvas.
 READ_CANVAS = """() => {
-  const c = document.getElementById('big'), s = c.width / 28, d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const c = document.getElementById('big'), s = c.width / 28;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   const out = [];
-  for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) out.push(d[4 * ((Math.floor((y + 0.5) * s)) * c.width + Math.floor((x + 0.5) * s))]);
+  for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++)
+    out.push(d[4 * ((Math.floor((y + 0.5) * s)) * c.width + Math.floor((x + 0.5) * s))]);
   return out;
 }"""
 

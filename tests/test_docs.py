@@ -52,7 +52,8 @@ def test_the_layout_table_names_real_paths_every_folder_and_every_core_module():
     readme = (PROJECT_DIR / "README.md").read_text()
     layout = readme[readme.index("## Where things live"):]
     paths = [p for cell in re.findall(r"^\| (.+?) \|", layout, re.M) for p in re.findall(r"`([^`]+)`", cell)]
-    assert paths and all((PROJECT_DIR / p).exists() for p in paths), [p for p in paths if not (PROJECT_DIR / p).exists()]
+    missing = [p for p in paths if not (PROJECT_DIR / p).exists()]
+    assert paths and not missing, missing
     folders = {p.split("/")[0] for p in paths}
     tracked = subprocess.run(["git", "ls-files"], cwd=PROJECT_DIR, capture_output=True, text=True).stdout.split()
     assert {f.split("/")[0] for f in tracked if "/" in f} <= folders

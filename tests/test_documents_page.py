@@ -56,8 +56,9 @@ def test_output_names_follow_the_source_file():
     from core.serving.documents import output_name
 
     used: set[str] = set()
-    names = [output_name(*args, used) for args in
-             [("letter.pdf", 0, 1), ("letter.png", 0, 1), ("scan.tif", 1, 3), ("photo.jpeg", 0, 1), ("letter.pdf", 0, 1)]]
+    sources = [("letter.pdf", 0, 1), ("letter.png", 0, 1), ("scan.tif", 1, 3), ("photo.jpeg", 0, 1),
+               ("letter.pdf", 0, 1)]
+    names = [output_name(*args, used) for args in sources]
     assert names == ["letter.png", "letter-2.png", "scan-page002.png", "photo.png", "letter-3.png"]
     assert output_name(".hidden", 0, 1) == "hidden.png" and output_name("", 0, 1) == "page.png"
     assert output_name('a:b*c?"d|.tif', 0, 1) == "a_b_c__d_.png"  # names every file system takes

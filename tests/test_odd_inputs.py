@@ -251,7 +251,7 @@ def test_both_modes_of_a_cleaned_a4_text_page(model):
     page = next(clean_upload(model, encode(text, "PNG", dpi=(150, 150)), "letter.png", 150))
     assert Image.open(io.BytesIO(page.png("gray"))).mode == "L"
     assert Image.open(io.BytesIO(page.png("bw"))).mode == "1"
-    paper, gray = np.asarray(Image.open(io.BytesIO(page.png("bw")))), np.asarray(Image.open(io.BytesIO(page.png("gray"))))
+    paper, gray = (np.asarray(Image.open(io.BytesIO(page.png(mode)))) for mode in ("bw", "gray"))
     # Black & white: all the cleaned ink (127, 128 hold 0.5 after rounding), grown only over pixels the cleaner
     # left darker than FAINT (230 holds 0.9 after rounding), so the rest stays paper.
     assert paper[gray <= 126].sum() == 0 and paper[gray >= 231].all()
@@ -325,7 +325,8 @@ def damaged_weights(tmp_path: Path, how: str) -> Path:
 
 @pytest.mark.parametrize("how, words", [("card", "documents.json cannot be read"),
                                         ("checksum", "does not match its model card"),
-                                        ("lambda", "safe_mode on (ValueError: Requested the deserialization of a `Lambda`")])
+                                        ("lambda", "safe_mode on (ValueError: Requested the deserialization "
+                                                    "of a `Lambda`")])
 def test_cli_says_in_one_line_what_is_wrong_with_the_weights(tmp_path, capsys, how, words):
     model = damaged_weights(tmp_path, how)
     (tmp_path / "scan.png").write_bytes(encode(scan(), "PNG"))
@@ -388,7 +389,8 @@ def test_page_shows_names_as_typed_in_code_spans():
     at = upload([("**bold** :red[x] $x$\u202e.png", encode(scan(), "PNG")), ("_it_.png", b"junk")])
     assert not at.exception
     assert at.error[0].value.startswith("`_it_.png`")
-    assert at.get("download_button")[2].label == "Download `__bold__ _red[x] $x$.png`, clean gray"  # a name Windows takes
+    # a name Windows takes
+    assert at.get("download_button")[2].label == "Download `__bold__ _red[x] $x$.png`, clean gray"
 
 
 @pytest.mark.slow

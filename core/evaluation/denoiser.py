@@ -61,7 +61,8 @@ def quality_bar(results: dict) -> list[str]:
     if SHIPPED not in next(iter(results.values())):
         return ["FAIL the shipped model is missing"]
     sp10 = results["s&p 0.1"][SHIPPED]["psnr_db"]
-    lines = [f"{'PASS' if sp10 >= TARGET_SP10_DB else 'FAIL'} s&p 0.1: {sp10:.2f} dB (target ≥ {TARGET_SP10_DB:g} dB)"]
+    verdict = "PASS" if sp10 >= TARGET_SP10_DB else "FAIL"
+    lines = [f"{verdict} s&p 0.1: {sp10:.2f} dB (target ≥ {TARGET_SP10_DB:g} dB)"]
     for rival in ("median 3×3", "seed architecture"):
         margins = {s: row[SHIPPED]["psnr_db"] - row[rival]["psnr_db"] for s, row in results.items() if rival in row}
         if margins:

@@ -265,7 +265,8 @@ def markdown(result: dict) -> str:
     real_rmse = real["rmse"] if isinstance(real, dict) else {}
     lines = [f"RMSE (0..1, lower is better) on {synth['pages']} held-out synthetic pages "
              f"({synth['size'][0]}×{synth['size'][1]}) and "
-             + (f"{len(real['pages'])} held-out real Kaggle pages (group-disjoint):" if real_rmse else "no real pages:"),
+             + (f"{len(real['pages'])} held-out real Kaggle pages (group-disjoint):" if real_rmse
+                else "no real pages:"),
              "", "| method | synthetic | real (Kaggle) |", "| --- | ---: | ---: |"]
     for name, value in synth["rmse"].items():
         bold = "**" if name == SHIPPED else ""
@@ -308,7 +309,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print only, do not update the card")
     parser.add_argument("--markdown", action="store_true", help="only print the card's tables as Markdown")
     parser.add_argument("--checkpoints", type=Path, metavar="RUN",
-                        help="instead: score the epochs a `python -m core.train documents --checkpoints --out RUN` kept")
+                        help="instead: score the epochs a "
+                             "`python -m core.train documents --checkpoints --out RUN` kept")
     parser.add_argument("--every", type=int, default=4, help="with --checkpoints: score every this many epochs")
     parser.add_argument("--average", metavar="FIRST-LAST", type=epoch_range,
                         help="with --checkpoints: score the mean of these epochs' weights instead")

@@ -164,7 +164,8 @@ def black_and_white(cleaned: np.ndarray, normalized: np.ndarray) -> np.ndarray:
     return ~(seeds | whole[labels])
 
 
-STROKE_EDGE = 0.49  # gray output: where the black & white mode draws ink the cleaner left lighter (just below half gray)
+# gray output: where the black & white mode draws ink the cleaner left lighter (just below half gray)
+STROKE_EDGE = 0.49
 
 
 def full_strokes(cleaned: np.ndarray, paper: np.ndarray) -> np.ndarray:

@@ -277,7 +277,8 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
         path,
         {
             "task": "Scanned-document cleaning: float32 (1, H, W, 1) scan in [0, 1] and its normalisation "
-                    "(core.documents.normalize) -> clean page, same shape (any H, W; core.serving.documents tiles big pages)",
+                    "(core.documents.normalize) -> clean page, same shape "
+                    "(any H, W; core.serving.documents tiles big pages)",
             "data": data_description(recipe.seed, real_train, real_held),
             "training": {
                 "loss": "ink-weighted MSE (core.models.documents.InkWeightedMSE)",
@@ -310,7 +311,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--real-dir", default=str(REAL_DIR), help="Kaggle dirty-documents folder, if any")
     parser.add_argument("--out", type=Path, help="folder to write to (default: weights/)")
     parser.add_argument("--checkpoints", action="store_true",
-                        help="also keep the weights after every epoch in OUT/checkpoints/ (to choose one on validation pages)")
+                        help="also keep the weights after every epoch in OUT/checkpoints/ "
+                             "(to choose one on validation pages)")
     args = parser.parse_args(argv)
     if args.limit:
         args.pages, args.monitor_pages = args.limit, 4
