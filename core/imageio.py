@@ -219,7 +219,8 @@ def to_grayscale(img: Image.Image) -> Image.Image:
     img.load()
     img = ImageOps.exif_transpose(img) or img
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
+        with np.errstate(invalid="ignore"):  # widening a signalling NaN flags it; it stays NaN, read as paper
+            arr = np.asarray(img, dtype=np.float64)
         finite = np.isfinite(arr)
         # 16-bit sources come as I;16 or I; floats in [0, 1] are scaled up. A float page's NaN or infinite
         # pixels (no data) become paper, never ink.

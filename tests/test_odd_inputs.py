@@ -171,14 +171,16 @@ def test_big_colour_profiles_neither_break_decoding_nor_stay_on_the_gray_page():
 
 
 def test_a_float_tiff_with_no_data_pixels_reads_them_as_paper(recwarn):
-    """Floats in [0, 1] scale to 0..255; NaN and infinite pixels (no data) become paper, with no warning."""
+    """Floats in [0, 1] scale to 0..255; NaN (quiet or signalling) and infinite pixels (no data) become paper,
+    with no warning."""
     x = np.full((40, 60), 0.8, np.float32)
     x[10:20, 10:50] = 0.1  # ink
     x[0, :3] = [np.nan, np.inf, -np.inf]
+    x.view(np.uint32)[0, 3] = 0x7F800001  # a signalling NaN (CI's fuzzing made one)
     buf = io.BytesIO()
     Image.fromarray(x, "F").save(buf, "TIFF")
     gray = np.asarray(read_upload(buf.getvalue(), "float.tif")[0].image)
-    assert gray[0, :3].tolist() == [255, 255, 255] and gray[15, 30] == 26 and gray[30, 30] == 204
+    assert gray[0, :4].tolist() == [255] * 4 and gray[15, 30] == 26 and gray[30, 30] == 204
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
