@@ -46,6 +46,7 @@ CLASS_NAMES = (
 LATENT_DIM = 2
 VAE_ENCODER, VAE_DECODER = model_name("vae", part="encoder"), model_name("vae", part="decoder")
 VAE_EMBEDDING_PATH = WEIGHTS_DIR / "vae_embedding.npz"
+VAE_PRIOR_PATH = WEIGHTS_DIR / "vae_prior.npz"  # where the items lie on the map: core.serving.vae_prior
 # The shipped decoder's export for the latent pad's browser decoder (components/latent_pad/frontend/
 # decoder.js), made at training time next to the weights; checksums in the decoder's card under
 # "browser_decoder". The server runs the other export, weights/vae_decoder.onnx, with onnxruntime.

@@ -129,16 +129,17 @@ def seed_decoder() -> keras.Model:
     return keras.Model(inputs, outputs, name="seed_vae_decoder")
 
 
-def conv_encoder(hidden: int = 256) -> keras.Model:
-    """Shipped: two stride-2 convs (28 -> 14 -> 7), a hidden Dense layer, then μ, log σ²."""
+def conv_encoder(hidden: int = 512) -> keras.Model:
+    """Shipped: two stride-2 convs (28 -> 14 -> 7), a 128-channel conv at 7×7, a hidden Dense layer, then μ, log σ²."""
     inputs = keras.Input(IMAGE_SHAPE)
     x = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(inputs)  # 14
     x = layers.Conv2D(64, 3, strides=2, padding="same", activation="relu")(x)  # 7
+    x = layers.Conv2D(128, 3, padding="same", activation="relu")(x)
     x = layers.Dense(hidden, activation="relu")(layers.Flatten()(x))
     return _encoder_head(inputs, x, "vae_encoder")
 
 
-def conv_decoder(hidden: int = 256) -> keras.Model:
+def conv_decoder(hidden: int = 512) -> keras.Model:
     """Shipped: a hidden Dense layer (a non-linear map out of 2-D), 7×7×64, two transposed convs up to 28."""
     inputs = keras.Input((LATENT_DIM,))
     x = layers.Dense(hidden, activation="relu")(inputs)
