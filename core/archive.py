@@ -9,7 +9,8 @@ every node of a cluster) or any URI pyarrow opens, e.g. ``s3://bucket/cleaned``.
 
 ``DEST/manifest.parquet`` lists every page: status (cleaned, skipped, failed), error, seconds, sizes and
 the input and model checksums. A re-run skips pages whose output exists and whose input and model
-checksums and mode match; a bad file or page is recorded and skipped, never fatal.
+checksums and mode match, and keeps the names the manifest recorded (core.naming plans the rest); a bad
+file or page is recorded and skipped, never fatal. Every output is written atomically (core.atomic).
 """
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ import socket
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from contextlib import closing
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
@@ -32,8 +32,11 @@ import pandas as pd
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from core.atomic import is_partial, write_fs
 from core.card import sha256
 from core.config import weight_path
+from core.naming import (SUFFIXES, NamePlan, inside, out_is_input_folder, page_name, page_stem, safe_folder,
+                         skip_when_walking)
 
 MANIFEST = "manifest.parquet"
 PARTS = "manifest-parts"  # rows flushed during a run, so a run that dies still counts as done what it did
@@ -63,10 +66,11 @@ def _uri(fs: pafs.FileSystem, path: str) -> str:
     return path if isinstance(fs, pafs.LocalFileSystem) else f"{fs.type_name}://{path}"
 
 
-def list_inputs(inputs: list[str], skip_under: str | None = None) -> list[tuple[str, str]]:
+def list_inputs(inputs: list[str], dest: str | None = None) -> list[tuple[str, str]]:
     """(source URI, output folder relative to DEST) for every input file: files as named, image/PDF files
-    inside folders (recursively, keeping their sub-folders), and glob patterns (``*``, ``?``, ``[…]``)."""
-    from core.clean import SUFFIXES  # the same files as the command line's folder walk
+    inside folders (recursively, keeping their sub-folders), and glob patterns (``*``, ``?``, ``[…]``);
+    nothing under the output folder ``dest`` when it lies inside a walked folder (see core.naming)."""
+    from core.clean import UsageError
 
     found: dict[str, str] = {}
     for item in inputs:
@@ -79,9 +83,13 @@ def list_inputs(inputs: list[str], skip_under: str | None = None) -> list[tuple[
         if pattern is None and fs.get_file_info(path).type != pafs.FileType.Directory:
             found.setdefault(_uri(fs, path), "")  # a missing file fails later, in the manifest
             continue
+        if dest and out_is_input_folder([_uri(fs, path)], dest):
+            raise UsageError(f"--out {dest} is also an input folder, so its cleaned pages would be read as "
+                             f"inputs next time: choose another folder (e.g. {dest}/cleaned).")
+        skip = skip_when_walking(_uri(fs, path), dest) if dest else None
         for f in fs.get_file_info(pafs.FileSelector(path, recursive=True, allow_not_found=True)):
             uri = _uri(fs, f.path)
-            if f.type != pafs.FileType.File or (skip_under and (uri + "/").startswith(skip_under + "/")):
+            if f.type != pafs.FileType.File or (skip and inside(uri, skip)):
                 continue
             if _match(f.path, pattern) if pattern else Path(f.path).suffix.lower() in SUFFIXES:
                 folder = str(PurePosixPath(f.path).parent.relative_to(path))
@@ -108,11 +116,10 @@ def _split(row: dict, pdf_dpi: int, model_sha256: str, mode: str) -> list[dict]:
         return {**base, "page": number, "pages": count, "status": status, **kw}
 
     try:
-        fs, path = resolve(row["source"])
-        with fs.open_input_stream(path) as f:
-            data = f.read()
+        data = _read(row["source"])
     except (OSError, ValueError) as e:
-        return [page(0, 0, "failed", error=f"`{name}` could not be read: {e}")]
+        from core.clean import read_error
+        return [page(0, 0, "failed", error=read_error(row["source"], e))]
     base.update(input_bytes=len(data), input_sha256=hashlib.sha256(data).hexdigest())
     done = set(row["done_pages"]) if base["input_sha256"] == row["done_sha"] else set()
     if done and len(done) == row["done_count"]:
@@ -127,8 +134,15 @@ def _split(row: dict, pdf_dpi: int, model_sha256: str, mode: str) -> list[dict]:
             page(k + 1, count, "todo", payload=p[0], index=p[1]) for k, p in enumerate(payloads)]
 
 
+def _read(source: str) -> bytes:
+    fs, path = resolve(source)
+    with fs.open_input_stream(path) as f:
+        return f.read()
+
+
 def _pages(data: bytes, name: str, pdf_dpi: int) -> list[tuple[bytes, int] | str]:
-    """Per page (payload, page index within it), or an error message for a page that cannot be cut out."""
+    """Per page (payload, page index within it), or an error message for a page that cannot be cut out:
+    a PDF is cut into one-page PDFs; an image file's pages have no payload (the worker reads the file)."""
     import pypdfium2 as pdfium
 
     from core.imageio import open_upload
@@ -138,8 +152,8 @@ def _pages(data: bytes, name: str, pdf_dpi: int) -> list[tuple[bytes, int] | str
     except pdfium.PdfiumError:
         pdf = None
     if pdf is None or len(pdf) == 0:  # not a PDF, or a broken one: open_upload says why in its words
-        with open_upload(data, name, pdf_dpi) as upload:
-            return [(data, i) for i in range(upload.count)]
+        with open_upload(data, name, pdf_dpi, whole=False) as upload:
+            return [(b"", i) for i in range(upload.count)]
     with closing(pdf):
         return [_one_page(pdf, i, name) for i in range(len(pdf))]
 
@@ -155,12 +169,6 @@ def _one_page(pdf, index: int, name: str) -> tuple[bytes, int] | str:
         return buf.getvalue(), 0
     except pdfium.PdfiumError as e:
         return f"`{name}` page {index + 1} could not be cut out of the PDF ({e}); the PDF seems damaged."
-
-
-def _write(fs: pafs.FileSystem, path: str, data: bytes) -> None:
-    fs.create_dir(str(PurePosixPath(path).parent), recursive=True)
-    with fs.open_output_stream(path) as f:
-        f.write(data)
 
 
 class Cleaner:
@@ -190,8 +198,9 @@ class Cleaner:
 
     def clean(self, row: dict) -> dict:
         """One page row to its manifest row; a page that fails is recorded, never raised."""
-        from core.serving.documents import clean_page, output_name
+        from core.atomic import WriteError
         from core.imageio import InputError, display_name, open_upload
+        from core.serving.documents import clean_page
 
         result = {**row, "output": "", "seconds": 0.0, "output_bytes": 0, "width": 0, "height": 0, "dpi": 0.0,
                   "worker": "", "started": 0.0}
@@ -199,15 +208,18 @@ class Cleaner:
             return result
         start, result["started"] = time.perf_counter(), time.time()
         try:
-            name = output_name(row["doc"], row["page"] - 1, row["pages"])
+            name = page_name(row["doc"], row["page"] - 1, row["pages"])
             result["output"] = str(PurePosixPath(row["folder"], name))
-            with open_upload(row["payload"], display_name(row["source"]), int(row["pdf_dpi"])) as upload:
+            payload = row["payload"] or _read(row["source"])  # a PDF's page, or the whole image file
+            first = row["page"] - 1 if row["payload"] and row["pages"] > 1 else None
+            with open_upload(payload, display_name(row["source"]), int(row["pdf_dpi"]), whole=False,
+                             first=first) as upload:
                 page = clean_page(self.model, upload, int(row["index"]))
             data = page.png(row["mode"])
-            _write(self.fs, f"{self.dest}/{result['output']}", data)
+            write_fs(self.fs, f"{self.dest}/{result['output']}", data)
             result.update(status="cleaned", output_bytes=len(data), width=page.size[0], height=page.size[1],
                           dpi=float(page.dpi), worker=self.worker)
-        except InputError as e:
+        except (InputError, WriteError) as e:
             result.update(status="failed", error=str(e))
         except Exception as e:  # never fatal: the page is recorded with what went wrong
             result.update(status="failed", error=f"{type(e).__name__}: {e}")
@@ -228,7 +240,7 @@ def _document_pdf(dest: str, pdf: str, pages: list[dict], mode: str) -> str:
                 png = f.read()  # the PNG of this run's mode, which is all pdf_bytes reads for that mode
             cleaned.append(CleanedPage(p["source"], p["page"] - 1, p["pages"], (p["width"], p["height"]), p["dpi"],
                                        pngs={mode: png}))
-        _write(fs, f"{root}/{pdf}", pdf_bytes(cleaned, mode))
+        write_fs(fs, f"{root}/{pdf}", pdf_bytes(cleaned, mode))
         return ""
     except Exception as e:  # one document's PDF failing does not stop the others
         return f"{type(e).__name__}: {e}"
@@ -240,7 +252,7 @@ def write_pdfs(ray, frame: pd.DataFrame, existing: set[str], dest: str, mode: st
     task = ray.remote(num_cpus=WORKER_CPUS)(_document_pdf)
     jobs = {}
     for (source, folder, doc), g in frame[frame.page > 0].groupby(["source", "folder", "doc"]):
-        pdf = str(PurePosixPath(folder, Path(doc).stem + ".pdf"))
+        pdf = str(PurePosixPath(folder, doc + ".pdf"))
         if not g.status.isin(DONE).all() or ((g.status == "skipped").all() and pdf in existing):
             continue
         pages = g.sort_values("page")[["source", "page", "pages", "output", "width", "height", "dpi"]]
@@ -254,7 +266,11 @@ def read_manifest(fs: pafs.FileSystem, dest: str) -> pd.DataFrame:
     tables = []
     for path in [f"{dest}/{MANIFEST}"] + _parts(fs, dest):
         if fs.get_file_info(path).type == pafs.FileType.File:
-            tables.append(pq.read_table(path, filesystem=fs).to_pandas())
+            try:
+                tables.append(pq.read_table(path, filesystem=fs).to_pandas()[COLUMNS])
+            except (OSError, ValueError, KeyError) as e:  # pyarrow's ArrowInvalid is a ValueError
+                print(f"warning: {_uri(fs, path)} is unreadable ({type(e).__name__}: {str(e)[:120]}); skipped, so "
+                      "the pages it listed are cleaned again", file=sys.stderr)
     if not tables:
         return pd.DataFrame(columns=COLUMNS)
     return pd.concat(tables).drop_duplicates(["source", "page"], keep="last")
@@ -262,25 +278,36 @@ def read_manifest(fs: pafs.FileSystem, dest: str) -> pd.DataFrame:
 
 def _parts(fs: pafs.FileSystem, dest: str) -> list[str]:
     found = fs.get_file_info(pafs.FileSelector(f"{dest}/{PARTS}", allow_not_found=True))
-    return sorted(f.path for f in found if f.path.endswith(".parquet"))
+    return sorted(f.path for f in found if f.path.endswith(".parquet") and not is_partial(f.path))
 
 
 def _plan(files: list[tuple[str, str]], previous: pd.DataFrame, existing: set[str], model_sha: str,
-          mode: str) -> list[dict]:
-    """One row per input file: its output folder and document name, and the pages an earlier run did."""
-    from core.serving.documents import output_name
-    from core.imageio import display_name
+          mode: str, dest: str) -> list[dict]:
+    """One row per input file: its output folder and document stem, and the pages an earlier run did.
 
+    Names: first the ones the manifest recorded (a resumed run writes where the last one did), then the
+    inputs inside DEST are reserved (never overwritten), then each new document claims a free stem."""
     done = previous[previous.status.isin(DONE) & (previous.model_sha256 == model_sha) & (previous["mode"] == mode)
                     & previous.output.isin(existing)]
     by_source = {s: g for s, g in done.groupby("source")}
-    used: dict[str, set[str]] = defaultdict(set)
+    named = previous[previous.output.astype(str) != ""].drop_duplicates("source")
+    recorded = {r.source: (str(PurePosixPath(r.output).parent).strip("."), page_stem(r.output, int(r.pages)))
+                for r in named.itertuples()}
+    plan, stems = NamePlan(), {}
+    for source, _ in files:
+        if source in recorded and plan.free(*recorded[source]):
+            stems[source] = recorded[source][0], plan.keep(*recorded[source])
+    for source, _ in files:
+        parent = str(PurePosixPath(source).parent)
+        if inside(parent, dest):
+            plan.reserve(parent[len(dest):].strip("/"), PurePosixPath(source).name)
     rows = []
     for source, folder in files:
-        doc = output_name(display_name(source), 0, 1, used[folder])  # a.png and a.tif: a.png, a-2.png
+        folder = safe_folder(folder)
+        out_folder, doc = stems.get(source) or (folder, plan.claim(folder, PurePosixPath(source).name))
         g = by_source.get(source)
         shas = set(g.input_sha256) if g is not None else set()
-        rows.append({"source": source, "folder": folder, "doc": doc,
+        rows.append({"source": source, "folder": out_folder, "doc": doc,
                      "done_sha": shas.pop() if len(shas) == 1 else "",
                      "done_pages": sorted(int(p) for p in g.page) if g is not None else [],
                      "done_count": int(g.pages.iloc[0]) if g is not None else 0})
@@ -306,11 +333,19 @@ def run(args: argparse.Namespace) -> int:
     model_sha = sha256(model_path)
     dest_fs, dest = resolve(_out_uri(args.out))
     dest_uri = _uri(dest_fs, dest)
+    if dest_fs.get_file_info(dest).type == pafs.FileType.File:
+        from core.clean import UsageError
+        raise UsageError(f"--out {args.out} is a file, not a folder: name a folder for the cleaned pages.")
+    files = list_inputs(args.inputs, dest=dest_uri)
     previous = read_manifest(dest_fs, dest)
     old_parts = _parts(dest_fs, dest)
-    existing = {f.path[len(dest) + 1:] for f in dest_fs.get_file_info(pafs.FileSelector(dest, recursive=True,
-                                                                                          allow_not_found=True))}
-    plan = _plan(list_inputs(args.inputs, skip_under=dest_uri), previous, existing, model_sha, mode)
+    existing = set()
+    for f in dest_fs.get_file_info(pafs.FileSelector(dest, recursive=True, allow_not_found=True)):
+        if is_partial(f.path):  # a write that a killed run left unfinished
+            dest_fs.delete_file(f.path)
+        elif f.type == pafs.FileType.File:
+            existing.add(f.path[len(dest) + 1:])
+    plan = _plan(files, previous, existing, model_sha, mode, dest_uri)
 
     env = {"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}
     started = not ray.is_initialized()
@@ -366,7 +401,7 @@ def _write_part(fs: pafs.FileSystem, dest: str, run_id: str, n: int, frames: lis
 def _write_table(fs: pafs.FileSystem, path: str, frame: pd.DataFrame) -> None:
     buf = io.BytesIO()
     frame.reset_index(drop=True).to_parquet(buf, index=False)
-    _write(fs, path, buf.getvalue())
+    write_fs(fs, path, buf.getvalue())
 
 
 def _finish(manifest: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:

@@ -1,7 +1,10 @@
 """The batch command line for document cleaning: files or folders in, cleaned PNG pages out; the cleaning
-itself is core.serving.documents.
+itself is core.serving.documents, the names core.naming, the writes core.atomic.
 
-    python -m core.clean INPUT... --out DIR [--mode gray|bw]   # files or folders; PNG out; bad files skipped
+    python -m core.clean INPUT... --out DIR [--mode gray|bw]   # files or folders; PNG out; bad pages skipped
+
+Any file size and page count, one page in memory at a time; sub-folders are kept under DIR; inputs are never
+written (an output that would replace an input gets another name) and DIR is never read as input.
 """
 from __future__ import annotations
 
@@ -10,20 +13,55 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from core.serving.documents import MODES, clean_upload, output_name
+from core.imageio import display_name
+from core.serving.documents import MODES, clean_upload
+from core.naming import SUFFIXES, NamePlan, inside, out_is_input_folder, page_name, safe_folder, skip_when_walking
 
-SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf", ".gif", ".bmp", ".webp"}
+
+class UsageError(ValueError):
+    """A command line that cannot run (e.g. ``--out`` is a file); the message is one line for people."""
 
 
-def gather(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files named directly, plus files with an image/PDF suffix inside named folders (recursively)."""
-    files = []
+def gather(inputs: Iterable[str | Path], out: Path | None = None) -> list[tuple[Path, str]]:
+    """(file, output folder relative to ``out``) for the files named directly, plus files with an image/PDF
+    suffix inside named folders (recursively, keeping their sub-folders), never any under ``out``."""
+    files: dict[Path, str] = {}
+    dest = str(out.resolve()) if out else None
+    folders = [str(Path(i).resolve()) for i in inputs if Path(i).is_dir()]
+    if dest and (same := out_is_input_folder(folders, dest)):
+        raise UsageError(f"--out {out} is also an input folder, so its cleaned pages would be read as inputs "
+                         f"next time: choose another folder (e.g. {Path(out, 'cleaned')}).")
     for item in map(Path, inputs):
-        if item.is_dir():
-            files += sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
-        else:
-            files.append(item)
-    return files
+        if not item.is_dir():
+            files.setdefault(item, "")
+            continue
+        root = item.resolve()
+        skip = skip_when_walking(str(root), dest) if dest else None
+        for p in sorted(item.rglob("*")):
+            if p.is_file() and p.suffix.lower() in SUFFIXES and not (skip and inside(str(p.resolve()), skip)):
+                folder = p.parent.relative_to(item).as_posix()
+                files.setdefault(p, "" if folder == "." else folder)
+    return list(files.items())
+
+
+def plan_outputs(files: list[tuple[Path, str]], out: Path) -> list[tuple[str, str]]:
+    """(output folder, document stem) per file, in order: unique case-insensitively, never an input's name."""
+    plan, dest = NamePlan(), out.resolve()
+    for path, _ in files:
+        parent = path.resolve().parent
+        if inside(str(parent), str(dest)):  # an input inside the output folder keeps its name to itself
+            plan.reserve(parent.relative_to(dest).as_posix().strip("."), path.name)
+    return [(safe_folder(folder), plan.claim(safe_folder(folder), path.name)) for path, folder in files]
+
+
+def check_out(out: Path) -> None:
+    """``UsageError`` unless ``out`` is (or can be made) a folder."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder: name a folder for the cleaned pages.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {out}: the folder cannot be made ({e.strerror or e}).") from None
 
 
 def _bar(done: float, total: int, label: str) -> None:
@@ -33,10 +71,10 @@ def _bar(done: float, total: int, label: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from core.imageio import InputError, display_name
-    from core.limits import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, PDF_DPI_DEFAULT, describe
+    from core.limits import PDF_DPI_DEFAULT, describe_archive
 
-    parser = argparse.ArgumentParser(prog="python -m core.clean", description=__doc__, epilog=f"Limits: {describe()}",
+    parser = argparse.ArgumentParser(prog="python -m core.clean", description=__doc__,
+                                     epilog=f"Limits: {describe_archive()}",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", help="image/PDF files or folders")
     parser.add_argument("--out", required=True, type=Path, help="folder for the cleaned PNG pages")
@@ -51,9 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gpus-per-worker", type=float, default=0, help="with --ray: GPUs per cleaning worker")
     parser.add_argument("--pdf", action="store_true", help="with --ray: also one PDF per source document (doc.pdf)")
     args = parser.parse_args(argv)
-    if args.ray is not None:  # the only path that imports Ray
-        from core.archive import run
-        return run(args)
+    try:
+        if args.ray is not None:  # the only path that imports Ray
+            from core.archive import run
+            return run(args)
+        check_out(args.out)
+        files = gather(args.inputs, args.out)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
     from core.inference import WeightsError, load_model
 
@@ -62,33 +106,54 @@ def main(argv: list[str] | None = None) -> int:
     except WeightsError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    files = gather(args.inputs)
-    args.out.mkdir(parents=True, exist_ok=True)
-    failures, written, used = [], 0, set()
-    for i, path in enumerate(files):
+    failures, written = [], 0
+    for i, ((path, _), (folder, stem)) in enumerate(zip(files, plan_outputs(files, args.out))):
         name = display_name(str(path))
         bar = (lambda f, i=i, name=name: _bar(i + f, len(files), name)) if not args.quiet else None
         if bar:
             bar(0.0)
-        pages_written = 0
-        try:
-            if path.stat().st_size > MAX_UPLOAD_BYTES:  # refused before it is read into memory
-                raise InputError(f"`{name}` is {path.stat().st_size / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB "
-                                 "per file. Split it or reduce its resolution.")
-            for page in clean_upload(model, path.read_bytes(), path.name, args.pdf_dpi, progress=bar):
-                (args.out / output_name(page.source, page.index, page.count, used)).write_bytes(page.png(args.mode))
-                pages_written += 1
-        except (InputError, OSError) as e:
-            kept = f" ({pages_written} page(s) written before)" if pages_written else ""
-            failures.append(f"{name}: {e}{kept}")
-        written += pages_written
+        written += _clean_file(model, path, args.out / folder, stem, args, bar, failures)
     if not args.quiet:
         _bar(len(files), len(files), "done")
         sys.stderr.write("\n")
     for f in failures:
         print(f"skipped {f}", file=sys.stderr)
-    print(f"{written} page(s) written to {args.out}; {len(failures)} file(s) skipped")
+    print(f"{written} page(s) written to {args.out}; {len(failures)} file(s) or page(s) skipped")
     return 1 if failures else 0
+
+
+def _clean_file(model, path: Path, folder: Path, stem: str, args: argparse.Namespace, bar, failures: list[str]
+                ) -> int:
+    """Clean one file into ``folder`` page by page; its bad pages and failed writes go to ``failures``
+    (``path page n: message``); returns the pages written."""
+    from core.atomic import WriteError, write_file
+    from core.imageio import InputError
+
+    written = 0
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        failures.append(f"{path}: {read_error(path.name, e)}")
+        return 0
+    pages = clean_upload(model, data, path.name, args.pdf_dpi, progress=bar, whole=False,
+                         on_error=lambda i, e: failures.append(f"{path}: {e}"))  # the message names the page
+    try:
+        for page in pages:
+            try:
+                write_file(folder / page_name(stem, page.index, page.count), page.png(args.mode))
+                written += 1
+            except WriteError as e:
+                failures.append(f"{path}: page {page.index + 1}: {e}" if page.count > 1 else f"{path}: {e}")
+    except InputError as e:  # the file as a whole (not readable, not a PDF or image)
+        failures.append(f"{path}: {e}")
+    return written
+
+
+def read_error(name: str, error: OSError) -> str:
+    """The message for an input that cannot be read, the same in both command-line paths."""
+    from core.imageio import display_name
+
+    return f"`{display_name(name)}` could not be read: {error.strerror or error}"
 
 
 if __name__ == "__main__":

@@ -2,14 +2,17 @@
 
 This is the one entry point for uploads: every failure becomes an ``InputError`` whose message
 names the file, says what is wrong and what to do. Nothing is written to disk. ``open_upload`` checks
-every limit (bytes, pages, pixels per page, pixels per file, images drawn inside PDF pages) before any
-page is decoded; pages are then decoded one at a time, so memory holds one page whatever the file holds.
+every limit (bytes, pages, pixels per page, pixels per file, images drawn inside PDF pages, in annotations,
+patterns and soft masks too) before any page is decoded; pages are then decoded one at a time, so memory
+holds one page whatever the file holds. With ``whole=False`` (the command line and Ray) a file may have any
+size and page count: only the per-page limits apply, and a page over them is refused on its own.
 """
 from __future__ import annotations
 
 import io
 import math
 import re
+import struct
 import unicodedata
 import warnings
 import threading
@@ -63,6 +66,8 @@ class Upload:
     close: Callable[[], None] = field(repr=False, default=lambda: None)
     note: str | None = None
     dpi: float = PDF_DPI_DEFAULT
+    refused: dict[int, str] = field(default_factory=dict)  # pages known to be over a limit: their message
+    first: int | None = None  # a page cut out of a longer PDF: its page number there, less one
 
     @property
     def count(self) -> int:
@@ -75,13 +80,19 @@ class Upload:
 
     def page(self, index: int) -> Page:
         """Decode page ``index`` (0-based)."""
+        if index in self.refused:
+            raise InputError(self.refused[index])
         try:
             image = self.decode(index)
         except InputError:
             raise
         except Exception as e:  # Pillow and pdfium raise many types on damaged data
-            raise InputError(_damaged(self.name, e)) from None
+            raise InputError(_damaged(self.name, e, self.number(index))) from None
         return Page(image, self.name, index, self.count, self.note, self.dpi)
+
+    def number(self, index: int) -> int | None:
+        """Page ``index``'s 0-based number in the document, for messages; None for a one-page file."""
+        return index + (self.first or 0) if self.first is not None or self.count > 1 else None
 
     def __iter__(self) -> Iterator[Page]:
         return (self.page(i) for i in range(self.count))
@@ -107,32 +118,53 @@ def read_upload(data: bytes, filename: str, pdf_dpi: int = PDF_DPI_DEFAULT) -> l
         return list(upload)
 
 
-def open_upload(data: bytes, filename: str, pdf_dpi: int = PDF_DPI_DEFAULT, left: int | None = None) -> Upload:
+def open_upload(data: bytes, filename: str, pdf_dpi: int = PDF_DPI_DEFAULT, left: int | None = None, *,
+                whole: bool = True, first: int | None = None) -> Upload:
     """Open one uploaded file and check every limit before decoding any page.
 
-    ``left``: pixels still allowed in this job (an upload of many files on the page); None for no job."""
+    ``left``: pixels still allowed in this job (an upload of many files on the page); None for no job.
+    ``whole``: the app's per-file limits apply and any page over a limit refuses the file; False: any size
+    and page count, a page over a per-page limit is refused alone when decoded. ``first``: the file is a
+    page cut out of a longer PDF, whose page ``first + 1`` it is (for page numbers in messages)."""
     name = display_name(filename)
     if not data:
         raise InputError(f"`{name}` is empty (0 bytes). Choose the file again, or export it anew.")
-    if len(data) > MAX_UPLOAD_BYTES:
+    if whole and len(data) > MAX_UPLOAD_BYTES:
         raise InputError(f"`{name}` is {len(data) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB per file. "
                          "Split it or reduce its resolution.")
-    head, is_pdf = data[:1024].lstrip(), b"%PDF-" in data[:1024]
+    head, is_pdf = data[:1024].lstrip(), is_pdf_data(data)
     if is_pdf:
-        upload = _open_pdf(data, name, pdf_dpi)
+        upload = _open_pdf(data, name, pdf_dpi, whole, first)
     elif head.startswith(b"<?xml") and b"<svg" in head or head.startswith(b"<svg"):
         raise InputError(f"`{name}` is an SVG drawing, which is not supported: export it as PNG and upload that.")
     elif data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
         raise InputError(f"`{name}` is a HEIC/HEIF/AVIF photo, which is not supported: "
                          "export it as JPEG or PNG (on a phone: share as 'Most compatible').")
     else:
-        upload = _open_image(data, name)
+        upload = _open_image(data, name, whole)
+    if not whole:
+        return upload
     try:
+        if upload.refused:
+            raise InputError(upload.refused[min(upload.refused)])
         _check_budget(upload, pdf_dpi if is_pdf else None, left)
     except InputError:
         upload.close()
         raise
     return upload
+
+
+# Signatures of the image formats read here: such a file is an image even when "%PDF-" appears in its first
+# kilobyte (e.g. in a PNG text chunk), where a PDF may start after some junk.
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*", b"II+\x00",
+               b"MM\x00+", b"BM")
+
+
+def is_pdf_data(data: bytes) -> bool:
+    """Whether ``data`` is a PDF (its header in the first kilobyte) rather than an image."""
+    if data.startswith(IMAGE_MAGIC) or data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return False
+    return b"%PDF-" in data[:1024]
 
 
 def _check_budget(upload: Upload, pdf_dpi: int | None, left: int | None) -> None:
@@ -155,7 +187,37 @@ def _check_budget(upload: Upload, pdf_dpi: int | None, left: int | None) -> None
                          f"upload's budget ({megapixels(max(left, 0))} megapixels): clean it in an upload of its own.")
 
 
-def _open_image(data: bytes, name: str) -> Upload:
+def tiff_pages(data: bytes, limit: int | None = None) -> list[tuple[int, int]]:
+    """(width, height) of every page of a TIFF (classic or BigTIFF), read from its directories in linear
+    time; stops after ``limit + 1`` pages (Pillow's frame count takes quadratic time: 100,000 pages, 90 s).
+    A size it cannot read is (0, 0); Pillow checks that page when it decodes it."""
+    order = {b"II": "<", b"MM": ">"}.get(data[:2])
+    if order is None or len(data) < 16:
+        return []
+    big = struct.unpack(order + "H", data[2:4])[0] == 43
+    count_fmt, entry, off_fmt = ("Q", 20, "Q") if big else ("H", 12, "I")
+    offset = struct.unpack(order + off_fmt, data[8:16] if big else data[4:8])[0]
+    sizes, seen = [], set()
+    head, val_size = struct.calcsize(count_fmt), 8 if big else 4
+    while offset and offset not in seen and offset + head <= len(data) and (limit is None or len(sizes) <= limit):
+        seen.add(offset)
+        n = struct.unpack_from(order + count_fmt, data, offset)[0]
+        end = offset + head + n * entry
+        if end + val_size > len(data):
+            break
+        dims = {}
+        for k in range(n):
+            at = offset + head + k * entry
+            tag, kind = struct.unpack_from(order + "HH", data, at)
+            if tag in (256, 257) and kind in (3, 4, 16):  # ImageWidth, ImageLength as SHORT, LONG or LONG8
+                fmt = {3: "H", 4: "I", 16: "Q"}[kind]
+                dims[tag] = struct.unpack_from(order + fmt, data, at + 4 + (8 if big else 4))[0]
+        sizes.append((dims.get(256, 0), dims.get(257, 0)))
+        offset = struct.unpack_from(order + off_fmt, data, end)[0]
+    return sizes
+
+
+def _open_image(data: bytes, name: str, whole: bool = True) -> Upload:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -167,39 +229,53 @@ def _open_image(data: bytes, name: str) -> Upload:
     except Exception as e:  # Pillow raises many types on malformed headers
         raise InputError(f"`{name}` could not be read ({type(e).__name__}): the file seems damaged. "
                          "Export it again and retry.") from None
+    refused = {}
     try:
-        frames = getattr(img, "n_frames", 1)
-        multipage = img.format == "TIFF" and frames > 1
-        if multipage and frames > MAX_PAGES:
-            raise InputError(f"`{name}` has {frames} pages; the limit is {MAX_PAGES} per file. "
-                             "Split it and upload the parts.")
-        sizes = []
-        for i in range(frames if multipage else 1):
-            img.seek(i)
-            if img.width * img.height > MAX_PIXELS:
-                raise InputError(_too_many_pixels(name, img.width, img.height, i if multipage else None))
-            sizes.append(img.size)
+        if img.format == "TIFF":
+            sizes = tiff_pages(data, MAX_PAGES if whole else None) or [img.size]
+            frames, multipage = len(sizes), len(sizes) > 1
+            if whole and frames > MAX_PAGES:
+                raise InputError(f"`{name}` has more than {MAX_PAGES} pages; the limit is {MAX_PAGES} per file. "
+                                 "Split it and upload the parts.")
+        else:
+            frames, multipage, sizes = getattr(img, "n_frames", 1), False, [img.size]
+        for i, (w, h) in enumerate(sizes):
+            if w * h > MAX_PIXELS:
+                refused[i] = _too_many_pixels(name, w, h, i if multipage else None)
     except InputError:
         raise
-    except Exception as e:  # counting frames reads the whole file, e.g. every TIFF directory
+    except Exception as e:  # counting GIF frames reads the whole file
         raise InputError(_damaged(name, e)) from None
     note = f"animated {img.format}: the first of its {frames} frames is used" if frames > 1 and not multipage else None
     dpi = img.info.get("dpi", (0,))[0]
     img.close()
+    reader: list[Image.Image] = []
 
     def decode(i: int) -> Image.Image:
-        # A fresh reader per page: the decoded source (e.g. RGB) is freed once its gray page exists.
-        with Image.open(io.BytesIO(data)) as frame:
-            frame.seek(i)
-            return to_grayscale(frame)
+        # One reader, moved forward page by page (a TIFF's page i is found by walking i directories); the
+        # decoded source (e.g. RGB) is freed once its gray page exists.
+        if not reader or reader[0].tell() > i:
+            close()
+            reader.append(Image.open(io.BytesIO(data)))
+        frame = reader[0]
+        frame.seek(i)
+        if frame.width * frame.height > MAX_PIXELS:  # the directory walk could not read this page's size
+            raise InputError(_too_many_pixels(name, frame.width, frame.height, i if multipage else None))
+        return to_grayscale(frame)
+
+    def close() -> None:
+        while reader:
+            reader.pop().close()
 
     good_dpi = isinstance(dpi, (int, float)) and 30 <= dpi <= 2400
-    return Upload(name, sizes, decode, note=note, dpi=float(dpi) if good_dpi else PDF_DPI_DEFAULT)
+    return Upload(name, sizes, decode, close, note=note, dpi=float(dpi) if good_dpi else PDF_DPI_DEFAULT,
+                  refused=refused)
 
 
-def _damaged(name: str, error: Exception) -> str:
+def _damaged(name: str, error: Exception, page: int | None = None) -> str:
     reason = display_name(str(error))[:80]
-    return f"`{name}` is damaged or truncated ({type(error).__name__}: {reason}). Export it again and retry."
+    where = f"`{name}` page {page + 1}" if page is not None else f"`{name}`"
+    return f"{where} is damaged or truncated ({type(error).__name__}: {reason}). Export it again and retry."
 
 
 def _too_many_pixels(name: str, w: int | None = None, h: int | None = None, page: int | None = None) -> str:
@@ -237,7 +313,8 @@ def to_grayscale(img: Image.Image) -> Image.Image:
     return gray
 
 
-def _open_pdf(data: bytes, name: str, dpi: int) -> Upload:
+def _open_pdf(data: bytes, name: str, dpi: int, whole: bool = True, first: int | None = None) -> Upload:
+    import pikepdf
     import pypdfium2 as pdfium
 
     lo, hi = PDF_DPI_RANGE
@@ -253,62 +330,111 @@ def _open_pdf(data: bytes, name: str, dpi: int) -> Upload:
                                  "and upload that.") from None
             raise InputError(f"`{name}` is not a readable PDF ({e}). Export it again and retry.") from None
         try:
-            sizes = _pdf_sizes(pdf, name, dpi)
+            n = len(pdf)
+            if n == 0:
+                raise InputError(f"`{name}` has no pages.")
+            if whole and n > MAX_PAGES:
+                raise InputError(f"`{name}` has {n} pages; the limit is {MAX_PAGES} pages per PDF. "
+                                 "Split it and upload the parts.")
+            number = (lambda i: i + (first or 0)) if first is not None or n > 1 else (lambda i: 0)
+            sizes, refused = [], {}
+            for i in range(n):
+                w_pt, h_pt = pdf.get_page_size(i)
+                w, h = math.ceil(w_pt * scale), math.ceil(h_pt * scale)
+                if w * h > MAX_PIXELS:
+                    refused[i] = _pdf_page_too_big(name, number(i), w_pt, h_pt, dpi)
+                sizes.append((w, h))
+            # pikepdf (qpdf) walks what each page draws: pdfium has no way to list annotations' images
+            structure = pikepdf.Pdf.open(io.BytesIO(data))
         except InputError:
             pdf.close()
             raise
-        except pdfium.PdfiumError as e:
+        except (pdfium.PdfiumError, pikepdf.PdfError) as e:
             pdf.close()
-            raise InputError(f"`{name}` could not be read ({e}): the PDF seems damaged. "
+            raise InputError(f"`{name}` could not be read ({display_name(str(e))[:80]}): the PDF seems damaged. "
                              "Export it again and retry.") from None
+
+    def check(i: int) -> None:
+        """Refuse page ``i`` when the images it draws (anywhere) exceed the per-page limit."""
+        if i not in refused:
+            try:
+                drawn = _pdf_drawn(pdf, structure, i)
+            except Exception as e:  # a structure too damaged to walk: refused, never decoded blind
+                refused[i] = _damaged(name, e, number(i) if n > 1 or first is not None else None)
+                return
+            if sum(w * h for w, h in drawn) > MAX_PIXELS:
+                w, h = max(drawn, key=lambda s: s[0] * s[1])
+                refused[i] = (f"`{name}` page {number(i) + 1} draws images of "
+                              f"{megapixels(sum(a * b for a, b in drawn))} megapixels (the largest {w}×{h}), over "
+                              f"the limit of {MAX_PIXELS / 1e6:.0f} megapixels per page. Export the PDF with "
+                              "smaller images and retry.")
+
+    if whole:
+        with _PDFIUM:
+            for i in range(n):
+                check(i)
 
     def decode(i: int) -> Image.Image:
         with _PDFIUM:
+            check(i)
+            if i in refused:
+                raise InputError(refused[i])
             page = pdf[i]
             try:
                 return page.render(scale=scale, grayscale=True).to_pil().convert("L")
             except pdfium.PdfiumError as e:
-                raise InputError(f"`{name}` page {i + 1} could not be rendered ({e}).") from None
+                raise InputError(f"`{name}` page {number(i) + 1} could not be rendered ({e}).") from None
             finally:
                 page.close()
 
     def close() -> None:
         with _PDFIUM:
             pdf.close()
+            structure.close()
 
-    return Upload(name, sizes, decode, close, dpi=float(dpi))
+    return Upload(name, sizes, decode, close, dpi=float(dpi), refused=refused, first=first)
 
 
-def _pdf_sizes(pdf, name: str, dpi: int) -> list[tuple[int, int]]:
-    """Every page's size in pixels at ``dpi``, once the page count, each page's size and the images each
-    page draws (pdfium decodes those in full, whatever the page's size) are within the limits."""
+# Keys that lead from what a page draws back to other pages (never followed when walking a page).
+_BACK = {"/Parent", "/P", "/Dest", "/A", "/Next", "/Prev", "/First", "/Last", "/StructParent", "/StructParents"}
+
+
+def _pdf_drawn(pdf, structure, index: int) -> list[tuple[int, int]]:
+    """(width, height) of every image page ``index`` can draw: from its content (pdfium, inline images and
+    forms included) and from everything its resources and annotations reach (forms, patterns, shadings,
+    soft masks, appearance streams), each image once."""
+    import pikepdf
     import pypdfium2.raw as pdfium_c
 
-    n, scale = len(pdf), dpi / 72
-    if n == 0:
-        raise InputError(f"`{name}` has no pages.")
-    if n > MAX_PAGES:
-        raise InputError(f"`{name}` has {n} pages; the limit is {MAX_PAGES} pages per PDF. "
-                         "Split it and upload the parts.")
-    sizes = []
-    for i in range(n):
-        w_pt, h_pt = pdf.get_page_size(i)
-        w, h = math.ceil(w_pt * scale), math.ceil(h_pt * scale)
-        if w * h > MAX_PIXELS:
-            raise InputError(_pdf_page_too_big(name, i, w_pt, h_pt, dpi))
-        sizes.append((w, h))
-    for i in range(n):
-        page = pdf[i]
-        try:
-            drawn = [obj.get_px_size() for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,))]
-        finally:
-            page.close()
-        if sum(w * h for w, h in drawn) > MAX_PIXELS:
-            w, h = max(drawn, key=lambda s: s[0] * s[1])
-            raise InputError(f"`{name}` page {i + 1} draws images of {megapixels(sum(a * b for a, b in drawn))} "
-                             f"megapixels (the largest {w}×{h}), over the limit of {MAX_PIXELS / 1e6:.0f} "
-                             "megapixels per page. Export the PDF with smaller images and retry.")
-    return sizes
+    page = pdf[index]
+    try:
+        drawn = [obj.get_px_size() for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,))]
+    finally:
+        page.close()
+    node = structure.pages[index].obj
+    stack = [node.get("/Annots"), node.get("/Resources")]
+    while stack[-1] is None and "/Parent" in node:  # resources may be inherited from the page tree
+        node = node["/Parent"]
+        stack[-1] = node.get("/Resources")
+    seen, images = set(), []
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, pikepdf.Array):
+            stack.extend(obj)
+            continue
+        if not isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+            continue
+        if obj.is_indirect:
+            if obj.objgen in seen:
+                continue
+            seen.add(obj.objgen)
+        if obj.get("/Type") in ("/Page", "/Pages"):
+            continue
+        if obj.get("/Subtype") == "/Image":
+            images.append((int(obj.get("/Width", 0)), int(obj.get("/Height", 0))))
+        stack.extend(v for k, v in obj.items() if k not in _BACK)
+    # pdfium's list and the walk see the same content images: count the larger total, not both
+    return images if sum(w * h for w, h in images) >= sum(w * h for w, h in drawn) else drawn
 
 
 def _pdf_page_too_big(name: str, index: int, w_pt: float, h_pt: float, dpi: int) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 MAX_UPLOAD_MB = 50  # must equal server.maxUploadSize in .streamlit/config.toml (a test checks)
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 MAX_PIXELS = 40_000_000  # per page, and per image drawn inside a PDF page: A4 at 600 dpi is 34.8 megapixels
-MAX_PAGES = 50  # pages per PDF or multi-page TIFF
+MAX_PAGES = 50  # pages per PDF or multi-page TIFF in the app (the CLI and Ray take any page count)
 MAX_FILE_PIXELS = 120_000_000  # all pages of one file together: 50 A4 pages at 150 dpi
 MAX_JOB_PIXELS = 120_000_000  # all files of one upload on the Clean documents page together (the CLI streams
 # files one by one, each within MAX_FILE_PIXELS)
@@ -32,6 +32,12 @@ def describe() -> str:
         f"{MAX_PAGES} pages per PDF or TIFF and {MAX_FILE_PIXELS / 1e6:.0f} megapixels per file "
         f"(an A4 page at 150 dpi is {A4_PIXELS / 1e6:.1f} megapixels)."
     )
+
+
+def describe_archive() -> str:
+    """The limits of the command line and Ray, for their help."""
+    return (f"any file size and page count, cleaned page by page; {MAX_PIXELS / 1e6:.0f} megapixels per page "
+            f"(and for the images a PDF page draws); a page over it is reported and skipped.")
 
 
 def describe_job() -> str:

@@ -12,7 +12,8 @@ from core.imageio import InputError, display_name, open_upload
 from core.inference import WeightsError, load_model
 from core.jobs import QueueFull, Ticket
 from core.render import png_bytes
-from core.serving.documents import DOCUMENT_JOBS, MODES, CleanedPage, clean_upload, output_name, pdf_bytes, zip_bytes
+from core.naming import NamePlan, page_name, stem_of
+from core.serving.documents import DOCUMENT_JOBS, MODES, CleanedPage, clean_upload, pdf_bytes, zip_bytes
 from pages import use_app_navigation
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "tif", "tiff", "pdf", "gif", "bmp", "webp"]
@@ -53,7 +54,7 @@ def clean_files(model, files: list[tuple[str, bytes]], dpi: int, ticket: Ticket)
 
     A bad file becomes a message naming it; the pages of the other files (and those of a file that broke
     part-way) are kept."""
-    job, used, spent = Job(), set(), 0
+    job, names, spent = Job(), NamePlan(), 0  # ZIP names unique case-insensitively, Windows-safe
     for k, (filename, data) in enumerate(files):
         name = display_name(filename)
 
@@ -61,9 +62,10 @@ def clean_files(model, files: list[tuple[str, bytes]], dpi: int, ticket: Ticket)
             ticket.report(min(1.0, (k + f) / len(files)), f"Cleaning {code(name)} (file {k + 1} of {len(files)})…")
 
         tick(0.0)
+        stem = names.claim("", filename)
         try:
             for page in clean_upload(model, data, filename, dpi, left=limits.MAX_JOB_PIXELS - spent, progress=tick):
-                page.name = output_name(page.source, page.index, page.count, used)
+                page.name = page_name(stem, page.index, page.count)
                 job.pages.append(page if not job.pages else page.encode())
                 job.origins.append(k)
                 spent += page.size[0] * page.size[1]
@@ -126,7 +128,7 @@ def downloads(job: Job, mode: str) -> None:
     """ZIP and PDF of every page in the chosen output mode, built only when clicked."""
     pages = job.pages
     sources = {p.source for p in pages}
-    stem = output_name(sources.pop(), 0, 1).removesuffix(".png") + "-cleaned" if len(sources) == 1 else "cleaned-pages"
+    stem = stem_of(sources.pop()) + "-cleaned" if len(sources) == 1 else "cleaned-pages"
     stem += "-bw" if mode == "bw" else ""
     c1, c2 = st.columns(2)
     c1.download_button(f"Download all {len(pages)} page(s) as ZIP",

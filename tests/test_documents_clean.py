@@ -120,7 +120,8 @@ def test_cli_cleans_a_folder_and_skips_the_broken_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert status == 1
     assert "broken.png" in err and "notes.txt" not in err
-    assert sorted(p.name for p in out.iterdir()) == ["good.png", "letter-page001.png", "letter-page002.png"]
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == ["good.png", "sub/letter-page001.png", "sub/letter-page002.png"]  # sub-folders kept
     assert Image.open(out / "good.png").size == (200, 160)
     assert "[" in err and "3/3" in err  # the progress bar reached the end
 

@@ -53,15 +53,15 @@ def test_sample_pages_need_no_upload_and_are_the_same_each_visit():
 
 
 def test_output_names_follow_the_source_file():
-    from core.serving.documents import output_name
+    from core.naming import NamePlan, page_name, stem_of
 
-    used: set[str] = set()
+    plan = NamePlan()
     sources = [("letter.pdf", 0, 1), ("letter.png", 0, 1), ("scan.tif", 1, 3), ("photo.jpeg", 0, 1),
                ("letter.pdf", 0, 1)]
-    names = [output_name(*args, used) for args in sources]
+    names = [page_name(plan.claim("", name), index, count) for name, index, count in sources]
     assert names == ["letter.png", "letter-2.png", "scan-page002.png", "photo.png", "letter-3.png"]
-    assert output_name(".hidden", 0, 1) == "hidden.png" and output_name("", 0, 1) == "page.png"
-    assert output_name('a:b*c?"d|.tif', 0, 1) == "a_b_c__d_.png"  # names every file system takes
+    assert stem_of(".hidden") == "hidden" and stem_of("") == "page"
+    assert stem_of('a:b*c?"d|.tif') == "a_b_c__d_"  # names every file system takes
 
 
 def test_zip_keeps_names_and_order():

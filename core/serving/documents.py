@@ -14,14 +14,12 @@ in flight however many files, pages or people there are; a cleaned page's PNGs a
 from __future__ import annotations
 
 import io
-import re
 import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
@@ -300,37 +298,34 @@ def clean_page(model, upload, index: int, tick: Callable[[float], None] | None =
 
 
 def clean_upload(model, data: bytes, filename: str, dpi: int, left: int | None = None,
-                 progress: Callable[[float], None] | None = None) -> Iterator[CleanedPage]:
+                 progress: Callable[[float], None] | None = None, whole: bool = True,
+                 on_error: Callable[[int, Exception], None] | None = None) -> Iterator[CleanedPage]:
     """Clean one file page by page on the worker (open → for each page: decode → clean → release the input).
 
     ``InputError`` naming the file when it breaks a limit (before any page) or a page is damaged.
-    ``left``: pixels still allowed in the job; ``progress``: fraction of this file done (by pixels)."""
-    from core.imageio import open_upload
+    ``left``: pixels still allowed in the job; ``progress``: fraction of this file done (by pixels);
+    ``whole``: see ``core.imageio.open_upload``; ``on_error(index, error)``: a bad page is reported there
+    and skipped, and the file's other pages are cleaned."""
+    from core.imageio import InputError, open_upload
 
-    upload = on_worker(lambda _: open_upload(data, filename, dpi, left))
+    upload = on_worker(lambda _: open_upload(data, filename, dpi, left, whole=whole))
     try:
         done, total = 0, max(upload.pixels, 1)
         for i, (w, h) in enumerate(upload.sizes):
             tick = (lambda f, d=done, n=w * h: progress((d + f * n) / total)) if progress else None
-            yield on_worker(partial(clean_page, model, upload, i), progress=tick)
+            try:
+                page = on_worker(partial(clean_page, model, upload, i), progress=tick)
+            except InputError as e:
+                if on_error is None:
+                    raise
+                on_error(i, e)
+            else:
+                yield page
             done += w * h
             if progress:
                 progress(done / total)
     finally:
         on_worker(lambda _: upload.close())
-
-
-def output_name(source: str, index: int, count: int, used: set[str] | None = None) -> str:
-    """PNG name for a cleaned page, after its source file: ``letter.png``, or ``letter-page001.png`` for
-    multi-page files; ``-2``, ``-3`` … are added while the name is in ``used`` (which then records it)."""
-    stem = re.sub(r'[:"|?*]', "_", Path(source).stem).lstrip(".") or "page"  # no hidden files, none Windows refuses
-    base = f"{stem}-page{index + 1:03d}" if count > 1 else stem
-    name, n = f"{base}.png", 2
-    while used is not None and name in used:  # letter.png and letter.jpg in one job
-        name, n = f"{base}-{n}.png", n + 1
-    if used is not None:
-        used.add(name)
-    return name
 
 
 def zip_bytes(files: Iterable[tuple[str, bytes]]) -> bytes:
