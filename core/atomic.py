@@ -35,7 +35,10 @@ def write_file(path: str | Path, data: bytes) -> None:
             os.fsync(f.fileno())
         os.replace(temp, path)
     except OSError as e:
-        temp.unlink(missing_ok=True)
+        try:
+            temp.unlink(missing_ok=True)
+        except OSError:  # e.g. the folder is a file: there is no temporary file
+            pass
         raise WriteError(f"could not write {path}: {_reason(e)}") from None
 
 

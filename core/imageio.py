@@ -295,14 +295,19 @@ def to_grayscale(img: Image.Image) -> Image.Image:
     img.load()
     img = ImageOps.exif_transpose(img) or img
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        # float32, in place: a 40-megapixel page takes 160 MB per copy (exact for 16-bit values)
         with np.errstate(invalid="ignore"):  # widening a signalling NaN flags it; it stays NaN, read as paper
-            arr = np.asarray(img, dtype=np.float64)
-        finite = np.isfinite(arr)
+            arr = np.array(img, dtype=np.float32)
+        bad = ~np.isfinite(arr)
         # 16-bit sources come as I;16 or I; floats in [0, 1] are scaled up. A float page's NaN or infinite
         # pixels (no data) become paper, never ink.
-        scale = 1 / 257 if img.mode != "F" or arr[finite].max(initial=0) > 1.0 else 255.0
-        arr = np.where(finite, arr * scale, 255.0)
-        gray = Image.fromarray(np.clip(arr, 0, 255).round().astype(np.uint8), "L")
+        arr[bad] = 0.0
+        scale = 1 / 257 if img.mode != "F" or arr.max(initial=0) > 1.0 else 255.0
+        arr *= scale
+        arr[bad] = 255.0
+        del bad
+        np.clip(arr, 0, 255, out=arr)
+        gray = Image.fromarray(np.rint(arr, out=arr).astype(np.uint8), "L")
     elif img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -453,9 +458,22 @@ def gray_to_float(img: Image.Image) -> np.ndarray:
     return np.asarray(img, dtype=np.float32) / 255.0
 
 
+ITEM_WORK_SIDE = 16 * IMAGE_SIZE  # a picture is shrunk to this longest side before anything else
+
+
+def shrink(img: Image.Image, side: int = ITEM_WORK_SIDE) -> Image.Image:
+    """``img`` with its longest side at most ``side`` pixels (aspect kept, at least 1 pixel per side)."""
+    if max(img.size) <= side:
+        return img
+    w, h = img.size
+    f = side / max(w, h)
+    return img.resize((max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
 def to_fashion_item(img: Image.Image) -> np.ndarray:
-    """Convert any grayscale picture into a 28×28 Fashion-MNIST-like item: light object on black, centred."""
-    x = gray_to_float(img)
+    """Convert any grayscale picture into a 28×28 Fashion-MNIST-like item: light object on black, centred.
+    The picture is shrunk first, so a 1×100000 strip is never padded to a 100000² square."""
+    x = gray_to_float(shrink(img))
     border = np.concatenate([x[0], x[-1], x[:, 0], x[:, -1]])
     background = float(np.median(border))
     if background > 0.5:  # Fashion-MNIST objects are light on a dark background

@@ -5,7 +5,7 @@ import streamlit as st
 from core import limits
 from core.config import CLASS_NAMES
 from core.data import DataUnavailable, load_test_set, to_float
-from core.imageio import InputError, display_name, read_upload, to_fashion_item
+from core.imageio import InputError, display_name, open_upload, shrink, to_fashion_item
 from core.inference import WeightsError
 from core.noise import NOISE_KINDS
 from core.render import enlarge, mosaic, png_bytes
@@ -62,11 +62,13 @@ def pick_upload() -> tuple[np.ndarray | None, str]:
         st.caption("Any photo or drawing of a single item works best on a plain background.")
         return None, ""
     name = display_name(upload.name)
-    try:
-        page = read_upload(upload.getvalue(), upload.name)[0]
+    try:  # only the first page is decoded, and it is shrunk at once: memory stays within the documents' bounds
+        with open_upload(upload.getvalue(), upload.name) as opened:
+            page = opened.page(0)
     except InputError as e:
         st.error(str(e), icon="🚫")
         return None, ""
+    page.image = shrink(page.image)
     item = to_fashion_item(page.image)
     c1, c2 = st.columns(2)
     c1.image(page.image, caption=f"`{name}` as uploaded (grayscale)", width=220, output_format="PNG")
