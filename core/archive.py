@@ -40,7 +40,7 @@ from core.naming import (SUFFIXES, NamePlan, inside, out_is_input_folder, page_n
 
 MANIFEST = "manifest.parquet"
 PARTS = "manifest-parts"  # rows flushed during a run, so a run that dies still counts as done what it did
-FLUSH_ROWS, FLUSH_SECONDS = 1000, 30.0
+FLUSH_ROWS, FLUSH_SECONDS = 1000, 30.0  # ARCHIVE_FLUSH_ROWS in the environment overrides the rows
 WORKER_CPUS = 1  # CPUs (and TensorFlow threads) per cleaning actor
 DONE = ("cleaned", "skipped")
 COLUMNS = ["source", "page", "pages", "output", "status", "error", "seconds", "input_bytes", "output_bytes",
@@ -360,6 +360,7 @@ def run(args: argparse.Namespace) -> int:
     resources = ray.cluster_resources()
     workers = int(resources.get("GPU", 0) // gpus) if gpus else max(1, int(resources.get("CPU", 1) // WORKER_CPUS))
     run_id, rows, pending, flushed = f"{time.time_ns()}", [], [], time.monotonic()
+    flush_rows = int(os.environ.get("ARCHIVE_FLUSH_ROWS", FLUSH_ROWS))
     try:
         if not workers:
             print(f"error: --gpus-per-worker {gpus:g}, but the Ray cluster has {resources.get('GPU', 0):g} GPU(s)",
@@ -376,7 +377,7 @@ def run(args: argparse.Namespace) -> int:
                                runtime_env=env))
             for batch in ds.iter_batches(batch_format="pandas", batch_size=None):
                 pending.append(batch)
-                if sum(map(len, pending)) >= FLUSH_ROWS or time.monotonic() - flushed > FLUSH_SECONDS:
+                if sum(map(len, pending)) >= flush_rows or time.monotonic() - flushed > FLUSH_SECONDS:
                     _write_part(dest_fs, dest, run_id, len(rows), pending)
                     rows += pending
                     pending, flushed = [], time.monotonic()

@@ -157,3 +157,131 @@ def test_asking_for_gpus_the_cluster_lacks_is_an_error_not_a_wait(local_ray, tmp
     pages(1)[0].save(tmp_path / "a.png")
     assert main([str(tmp_path / "a.png"), "--out", str(tmp_path / "out"), "--ray", "--gpus-per-worker", "1"]) == 2
     assert "the Ray cluster has 0 GPU(s)" in capsys.readouterr().err
+
+
+# ---- issue 35: nothing overwritten, nothing dropped, on Ray as on the plain CLI --------------------------
+
+def test_an_unreadable_manifest_part_is_reported_and_skipped(tmp_path, capsys):
+    row = dict.fromkeys(COLUMNS, "") | {"source": "/in/a.png", "page": 1, "pages": 1, "status": "cleaned"}
+    fs, dest = resolve(str(tmp_path))
+    _write_table(fs, f"{dest}/{PARTS}/1-000000000.parquet", pd.DataFrame([row]))
+    (tmp_path / PARTS / "1-000000001.parquet").write_bytes(b"PAR1 cut short by a full disk")
+    (tmp_path / PARTS / ".1-000000002.parquet.0123456789ab.partial").write_bytes(b"PAR1")  # a killed write
+    assert list(read_manifest(fs, dest).status) == ["cleaned"]
+    err = capsys.readouterr().err
+    assert "1-000000001.parquet is unreadable" in err and "partial" not in err
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def bad_page_pdf(path: Path, good: list[Image.Image], bad: int) -> None:
+    """A PDF of ``good`` pages plus, at ``bad`` (0-based), a page of 100 × 100 inches (over the pixel limit)."""
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(write_pdf(path, good)))
+    pdf.pages.insert(bad, pdf.pages[0])
+    pdf.pages[bad].obj["/MediaBox"] = [0, 0, 7200, 7200]
+    pdf.save(path)
+
+
+@pytest.mark.slow
+def test_ray_names_pages_like_the_cli_never_rereads_or_overwrites_and_keeps_names(local_ray, tmp_path, capsys):
+    scans = tmp_path / "scans"
+    (scans / "sub").mkdir(parents=True)
+    a, b, c = pages(3)
+    write_pdf(scans / "scan.pdf", [a, b])
+    c.save(scans / "scan-page001.png")  # its output name is scan.pdf's first page's
+    a.save(scans / "A.png")
+    b.save(scans / "a.png")  # the same name as A.png's on macOS, Windows, exFAT
+    c.save(scans / "CON.png")  # a device name on Windows
+    a.save(scans / "sub" / "letter.png")
+    bad_page_pdf(scans / "book.pdf", [a, b], bad=1)  # 3 pages, page 2 over the limit
+    originals = tree(scans)
+
+    assert main([str(scans), "--out", str(tmp_path / "plain"), "--quiet"]) == 1
+    plain_err = capsys.readouterr().err
+    out = scans / "cleaned"  # inside the input folder
+    assert main([str(scans), "--out", str(out), "--ray", "--quiet"]) == 1
+    names = sorted(n for n in tree(out) if n.endswith(".png"))
+    assert names == sorted(tree(tmp_path / "plain")) == [
+        "A.png", "CON_.png", "a-2.png", "book-page001.png", "book-page003.png", "scan-2-page001.png",
+        "scan-2-page002.png", "scan-page001.png", "sub/letter.png"]
+    manifest = pd.read_parquet(out / MANIFEST)
+    failed = manifest[manifest.status == "failed"]
+    assert list(zip(failed.source, failed.page)) == [(str(scans / "book.pdf"), 2)]
+    assert "`book.pdf` page 2 is 100.0×100.0 inches" in failed.error.iloc[0]
+    assert f"skipped {scans / 'book.pdf'}: {failed.error.iloc[0]}" in plain_err  # the same words in both paths
+    assert sorted(manifest[manifest.status == "cleaned"].output) == names
+
+    # Again, with a new a.jpg (sorted before a.png) and a damaged manifest part: the outputs are not read
+    # back as inputs, a.png keeps the name the manifest recorded, a.jpg gets a new one, the part is skipped.
+    first = tree(out)
+    c.save(scans / "a.jpg")
+    (out / PARTS).mkdir()
+    (out / PARTS / "0-000000000.parquet").write_bytes(b"PAR1 damaged")
+    assert main([str(scans), "--out", str(out), "--ray", "--quiet"]) == 1
+    captured = capsys.readouterr()
+    assert "0-000000000.parquet is unreadable" in captured.err
+    assert "1 page(s) cleaned, 9 already done, 1 failed" in captured.out
+    again = tree(out)
+    assert {n: again[n] for n in first if n.endswith(".png")} == {n: first[n] for n in first if n.endswith(".png")}
+    assert sorted(set(again) - set(first)) == ["a-3.png"]
+    assert tree(scans) == originals | {"a.jpg": (scans / "a.jpg").read_bytes()} | {f"cleaned/{n}": v
+                                                                                    for n, v in again.items()}
+
+    # The output folder above the input: everything is cleaned; the input folder itself: refused.
+    above = tmp_path / "above"
+    (above / "scans").mkdir(parents=True)
+    a.save(above / "scans" / "a.png")
+    assert main([str(above / "scans"), "--out", str(above), "--ray", "--quiet"]) == 0
+    assert (above / "a.png").exists() and "1 page(s) cleaned" in capsys.readouterr().out
+    assert main([str(scans), "--out", str(scans), "--ray", "--quiet"]) == 2
+    assert main([str(scans), "--out", str(scans / "a.png"), "--ray", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("error: --out") for line in err)
+    assert tree(scans / "cleaned") == again
+
+
+@pytest.mark.slow
+def test_a_ray_run_killed_mid_flush_resumes_with_every_page_once(local_ray, tmp_path):
+    import signal
+    import time
+
+    inputs, dest = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    imgs = pages(4)
+    for i in range(14):
+        imgs[i % 4].save(inputs / f"p{i:02d}.png")
+    write_pdf(inputs / "doc.pdf", imgs)
+    expected = sorted([f"p{i:02d}.png" for i in range(14)] + [f"doc-page{i:03d}.png" for i in range(1, 5)])
+    address = local_ray.get_runtime_context().gcs_address
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ARCHIVE_FLUSH_ROWS": "1"}  # a part per page: many flushes
+    child = subprocess.Popen([sys.executable, "-m", "core.clean", str(inputs), "--out", str(dest), "--ray", address,
+                              "--quiet"], cwd=ROOT, env=env, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and child.poll() is None:
+            if len(list((dest / PARTS).glob("*.parquet"))) >= 3:
+                break
+            time.sleep(0.05)
+        assert child.poll() is None, "the run ended before it could be killed"
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    assert not (dest / MANIFEST).exists()
+    (dest / PARTS / ".9-000000099.parquet.0123456789ab.partial").write_bytes(b"PAR1\x00")  # a flush cut short
+    done_before = len(read_manifest(*resolve(str(dest))))
+    assert 3 <= done_before < len(expected)
+
+    assert main([str(inputs), "--out", str(dest), "--ray", "--quiet"]) == 0
+    manifest = pd.read_parquet(dest / MANIFEST)
+    assert not manifest.duplicated(["source", "page"]).any() and len(manifest) == len(expected)
+    assert set(manifest.status) <= {"cleaned", "skipped"} and (manifest.status == "skipped").sum() >= done_before
+    assert sorted(manifest.output) == expected
+    written = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+    assert written == sorted(expected + [MANIFEST])  # no partial file, no part left, nothing doubled
+    for name in expected:
+        Image.open(dest / name).load()  # whole PNGs
