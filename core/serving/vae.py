@@ -25,6 +25,7 @@ import numpy as np
 
 from core.card import read_card, sha256
 from core.config import BROWSER_DECODER_STEM, CLASS_NAMES, LATENT_DIM, VAE_BROWSER_DECODER_DIR, VAE_ENCODER
+from core.garment import prepare_garment  # noqa: F401  (an upload as the encoder's input: pages, tests, benchmarks)
 
 if TYPE_CHECKING:
     import keras
