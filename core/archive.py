@@ -291,7 +291,7 @@ def _plan(files: list[tuple[str, str]], previous: pd.DataFrame, existing: set[st
                     & previous.output.isin(existing)]
     by_source = {s: g for s, g in done.groupby("source")}
     named = previous[previous.output.astype(str) != ""].drop_duplicates("source")
-    recorded = {r.source: (str(PurePosixPath(r.output).parent).strip("."), page_stem(r.output, int(r.pages)))
+    recorded = {r.source: (safe_folder(str(PurePosixPath(r.output).parent)), page_stem(r.output, int(r.pages)))
                 for r in named.itertuples()}
     plan, stems = NamePlan(), {}
     for source, _ in files:
@@ -300,7 +300,7 @@ def _plan(files: list[tuple[str, str]], previous: pd.DataFrame, existing: set[st
     for source, _ in files:
         parent = str(PurePosixPath(source).parent)
         if inside(parent, dest):
-            plan.reserve(parent[len(dest):].strip("/"), PurePosixPath(source).name)
+            plan.reserve(safe_folder(parent[len(dest):]), PurePosixPath(source).name)
     rows = []
     for source, folder in files:
         folder = safe_folder(folder)

@@ -28,7 +28,7 @@ def gather(inputs: Iterable[str | Path], out: Path | None = None) -> list[tuple[
     files: dict[Path, str] = {}
     dest = str(out.resolve()) if out else None
     folders = [str(Path(i).resolve()) for i in inputs if Path(i).is_dir()]
-    if dest and (same := out_is_input_folder(folders, dest)):
+    if dest and out_is_input_folder(folders, dest):
         raise UsageError(f"--out {out} is also an input folder, so its cleaned pages would be read as inputs "
                          f"next time: choose another folder (e.g. {Path(out, 'cleaned')}).")
     for item in map(Path, inputs):
@@ -50,7 +50,7 @@ def plan_outputs(files: list[tuple[Path, str]], out: Path) -> list[tuple[str, st
     for path, _ in files:
         parent = path.resolve().parent
         if inside(str(parent), str(dest)):  # an input inside the output folder keeps its name to itself
-            plan.reserve(parent.relative_to(dest).as_posix().strip("."), path.name)
+            plan.reserve(safe_folder(parent.relative_to(dest).as_posix()), path.name)
     return [(safe_folder(folder), plan.claim(safe_folder(folder), path.name)) for path, folder in files]
 
 

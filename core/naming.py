@@ -87,7 +87,7 @@ class NamePlan:
 
 def safe_folder(folder: str) -> str:
     """A relative output folder with every component made safe ("" for the top)."""
-    return "/".join(safe_part(p, "_") for p in PurePosixPath(folder).parts if p not in (".", ""))
+    return "/".join(safe_part(p, "_") for p in PurePosixPath(folder).parts if p not in (".", "", "/"))
 
 
 def inside(path: str, folder: str) -> bool:

@@ -106,6 +106,8 @@ def cases() -> list[Case]:
         Case("huge.png", b"\0" * (MAX_UPLOAD_BYTES + 1), Reject(("MB", "limit"))),
         Case("one-pixel.png", _save(Image.new("L", (1, 1), 200), "PNG"), Accept(size=(1, 1))),
         Case("strip.png", _save(Image.new("L", (1, 20000), 255), "PNG"), Accept(size=(1, 20000))),
+        # 161 bytes that the Denoise page padded to a 100000² square before shrinking it (issue 35)
+        Case("long-strip.png", _save(Image.new("L", (1, 100_000), 255), "PNG"), Accept(size=(1, 100_000))),
         Case("gray16.png", _save(Image.fromarray(np.full((8, 8), 65535, np.uint16)), "PNG"), Accept(size=(8, 8))),
         Case("gray16.tif", _save(Image.fromarray(np.full((8, 8), 30000, np.uint16)), "TIFF"), Accept(size=(8, 8))),
         Case("float.tif", _save(Image.fromarray(np.full((8, 8), 0.5, np.float32)), "TIFF"), Accept(size=(8, 8))),

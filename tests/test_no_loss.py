@@ -20,7 +20,7 @@ from core.atomic import WriteError, write_file
 from core.clean import main
 from core.imageio import InputError, open_upload, tiff_pages, to_fashion_item
 from core.limits import MAX_PAGES
-from core.naming import NamePlan, page_name, page_stem, safe_part, stem_of
+from core.naming import NamePlan, page_name, page_stem, safe_folder, safe_part, stem_of
 from tests.conftest import ROOT
 
 
@@ -120,6 +120,7 @@ def test_names_are_unique_case_insensitively_windows_safe_and_never_an_inputs():
     assert [page_name("scan-2", i, 2) for i in range(2)] == ["scan-2-page001.png", "scan-2-page002.png"]
     assert plan.claim("Sub", "x.png") == "x" and plan.claim("sub", "X.png") == "X-2"  # folders fold case too
     assert safe_part('a<b>c:d"e|f?g*h') == "a_b_c_d_e_f_g_h" and stem_of(".hidden.png") == "hidden"
+    assert safe_folder("/a/CON/b./") == "a/CON_/b" and safe_folder(".") == ""
     assert page_stem("sub/scan-2-page002.png", 2) == "scan-2" and page_stem("a-page001.png", 1) == "a-page001"
 
 
