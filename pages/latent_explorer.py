@@ -1,4 +1,5 @@
-"""Latent explorer: drag a point over the VAE's 2-D latent space and watch new clothing decode live."""
+"""Latent explorer: drag a point over the VAE's 2-D latent space and watch new clothing decode live; start from
+your own garment, sample by class, keep a mood board, export for print."""
 from pathlib import Path
 
 import numpy as np
@@ -9,14 +10,21 @@ from core import config
 from core.card import WeightsError, read_card
 from core.config import CLASS_NAMES
 from core.data import DataUnavailable, load_test_set, to_float
-from core.render import enlarge, mosaic, png_bytes
+from core.garment import open_garment
+from core.imageio import InputError
+from core.limits import MAX_PIXELS, MAX_UPLOAD_MB
+from core.moodboard import (MAX_ITEMS, Z_LIMIT, BoardError, BoardItem, board_csv, contact_sheet, point_query,
+                            read_board_csv, read_contact_sheet, read_point_query)
+from core.render import PRINT_METHODS, PRINT_SIZES, enlarge, mosaic, png_bytes, print_size
+from core.serving.garment import VARIATION_GRID, GarmentReader, nearest_items, variation_points
 from core.serving.vae import (LatentDecoder, LatentError, fast_decoder, grid_points, grid_rows, interpolate,
-                              load_embedding, prior_samples)
+                              load_embedding, prepare_garment, prior_samples)
+from core.serving.vae_prior import FIT_PERCENTILE, LatentPrior, PriorError, load_prior
 from pages import use_app_navigation
 
-Z_LIMIT = 8.0  # number inputs accept |z| up to this; the prior puts 99.99 % of its mass within ±4
 DEFAULT_VIEW = (-3.0, 3.0, -3.0, 3.0)
 SCALE = 10  # on-screen and PNG enlargement of one 28×28 item
+NEAREST_SHOWN = 8  # real test items shown beside a garment
 
 
 @st.cache_resource(show_spinner="Loading the VAE decoder and the embedding…")
@@ -32,9 +40,27 @@ def load_explorer(decoder_path: str, embedding_path: str, encoder_card: str):
 
 
 @st.cache_resource(show_spinner=False)
+def load_latent_prior(path: str) -> LatentPrior | str:
+    """Where the items lie on the map (core.serving.vae_prior), or why it is unusable."""
+    try:
+        return load_prior(Path(path))
+    except PriorError as e:
+        return str(e)
+
+
+@st.cache_resource(show_spinner="Loading the VAE's encoder (once)…")
+def garment_reader(encoder: str, decoder: str, prior_path: str) -> GarmentReader:
+    """The Keras encoder and VAE decoder (TensorFlow: loaded at the first upload, not with the page)."""
+    from core.inference import load_model
+
+    return GarmentReader(load_model(config.VAE_ENCODER, encoder), load_model(config.VAE_DECODER, decoder),
+                         load_prior(Path(prior_path)))
+
+
+@st.cache_resource(show_spinner=False)
 def test_items() -> np.ndarray | None:
-    """The real test items (uint8, shipped with the app), for the ends of an interpolation; None when
-    unreadable."""
+    """The real test items (uint8, shipped with the app), for the ends of an interpolation and a garment's
+    nearest items; None when unreadable."""
     try:
         return load_test_set().images
     except DataUnavailable:
@@ -42,8 +68,15 @@ def test_items() -> np.ndarray | None:
 
 
 def state_defaults() -> None:
-    for key, value in {"latent_z1": 0.0, "latent_z2": 0.0, "latent_view": DEFAULT_VIEW,
-                       "latent_picked": None}.items():
+    """The session's state; a first visit through a link (``?z1=…&z2=…``) opens at the link's point."""
+    if "latent_z1" not in st.session_state:
+        try:
+            z = read_point_query(st.query_params.to_dict()) or (0.0, 0.0)
+        except BoardError as e:
+            st.session_state.latent_link_error, z = str(e), (0.0, 0.0)
+        st.session_state.latent_z1, st.session_state.latent_z2 = z
+    for key, value in {"latent_view": DEFAULT_VIEW, "latent_picked": None, "latent_source": "pad",
+                       "latent_board": [], "latent_garment": None}.items():
         st.session_state.setdefault(key, value)
 
 
@@ -51,9 +84,41 @@ def clamp(v: float) -> float:
     return round(float(np.clip(v, -Z_LIMIT, Z_LIMIT)), 3)
 
 
-def random_point() -> None:
-    z = prior_samples(1)[0]
+def set_point(z, source: str) -> None:
+    """Move the pad's point to z, remembering where it came from (for the mood board)."""
     st.session_state.latent_z1, st.session_state.latent_z2 = clamp(z[0]), clamp(z[1])
+    st.session_state.latent_source = source
+
+
+def class_at(z) -> str:
+    """The class of the test item nearest to z: what the map holds there."""
+    return CLASS_NAMES[int(embedding.labels[nearest_items(embedding, z, 1)[0]])]
+
+
+def keep(z, source: str) -> None:
+    """Add the item at z to the mood board (a button callback)."""
+    board = st.session_state.latent_board
+    if len(board) >= MAX_ITEMS:
+        st.toast(f"The board is full ({MAX_ITEMS} items): remove one first.")
+        return
+    board.append(BoardItem(clamp(z[0]), clamp(z[1]), source, class_at(z)))
+    st.toast(f"Kept item {len(board)} on the mood board.")
+
+
+def sample(label: int | None) -> None:
+    """Move the point to a random item from where the data lies (of one class when ``label`` is given)."""
+    if isinstance(prior, LatentPrior):
+        set_point(prior.sample(1, label=label)[0], "random sample" if label is None else f"random {CLASS_NAMES[label]}")
+    else:
+        set_point(prior_samples(1)[0], "random sample from N(0, I)")
+
+
+def print_download(label: str, image: np.ndarray, name: str, key: str, where=st) -> None:
+    """A deferred download of one item at the chosen print size and resampling."""
+    size, method = st.session_state.latent_print_size, st.session_state.latent_print_method
+    where.download_button(label, lambda: png_bytes(print_size(image, size, method)), on_click="ignore", key=key,
+                          file_name=f"{name}_{size}px.png", mime="image/png",
+                          help=f"{size} × {size} pixels, resampled with {method.lower()}")
 
 
 @st.fragment
@@ -61,27 +126,201 @@ def explorer(decoder: LatentDecoder, pad: PadData, n_items: int) -> None:
     """The pad and its mirrors; reruns alone on every drag message, so a round trip stays short."""
     move = read_move("latent_pad", n_items)
     if move:  # dragged, clicked or zoomed: the z inputs follow before they are drawn
-        st.session_state.latent_z1, st.session_state.latent_z2 = (clamp(v) for v in move.z)
+        set_point(move.z, "pad")
         if move.view:
             st.session_state.latent_view = move.view
         if move.picked is not None:
             st.session_state.latent_picked = move.picked
     z = (st.session_state.latent_z1, st.session_state.latent_z2)
+    garment = st.session_state.latent_garment
     try:
-        latent_pad(pad, point=z, decode=decoder.one, class_names=CLASS_NAMES, key="latent_pad")
+        latent_pad(pad, point=z, decode=decoder.one, class_names=CLASS_NAMES, key="latent_pad",
+                   ring=tuple(clamp(v) for v in garment["fit"].z) if garment else None)
     except LatentError as e:
         st.error(f"Could not decode z = {z}: {e}")
         return
+    if st.query_params.get("z1") != point_query(z)["z1"] or st.query_params.get("z2") != point_query(z)["z2"]:
+        st.query_params.from_dict(point_query(z))  # the address bar is a link to this point
 
     c1, c2, c3, c4 = st.columns([2, 2, 3, 3], vertical_alignment="bottom")
-    c1.number_input("z₁", -Z_LIMIT, Z_LIMIT, step=0.05, format="%.3f", key="latent_z1",
+    c1.number_input("z₁", -Z_LIMIT, Z_LIMIT, step=0.05, format="%.3f", key="latent_z1", on_change=set_source,
                     help="Horizontal latent coordinate; mirrors the dragged point")
-    c2.number_input("z₂", -Z_LIMIT, Z_LIMIT, step=0.05, format="%.3f", key="latent_z2",
+    c2.number_input("z₂", -Z_LIMIT, Z_LIMIT, step=0.05, format="%.3f", key="latent_z2", on_change=set_source,
                     help="Vertical latent coordinate; mirrors the dragged point")
-    c3.button("🎲 Random sample from the prior", on_click=random_point, help="z drawn from N(0, I)")
+    c3.button("🎲 Random sample (where the data is)", on_click=sample, args=(None,), disabled=isinstance(prior, str),
+              help="A point drawn from a mixture fitted to where the encoder puts the training items, not from "
+                   "N(0, I), whose draws often fall between the classes")
+    c4.button("➕ Keep on the mood board", on_click=keep, args=(z, st.session_state.latent_source), key="keep_pad",
+              help=f"Kept as '{st.session_state.latent_source}' at z = ({z[0]:.3f}, {z[1]:.3f})")
+    c1, c2, c3, c4 = st.columns([4, 3, 3, 3], vertical_alignment="bottom")
+    chosen = c1.selectbox("Class", range(len(CLASS_NAMES)), format_func=lambda i: CLASS_NAMES[i], index=3,
+                          key="latent_class", disabled=isinstance(prior, str))
+    c2.button(f"🎲 Random {CLASS_NAMES[chosen].lower()}", on_click=sample, args=(chosen,), key="sample_class",
+              disabled=isinstance(prior, str), help="A point drawn from where this class's training items lie")
+    c3.selectbox("Print size", PRINT_SIZES, index=PRINT_SIZES.index(1024), format_func=lambda s: f"{s} px",
+                 key="latent_print_size")
+    c4.selectbox("Resampling", list(PRINT_METHODS), key="latent_print_method",
+                 help="Lanczos (a windowed sinc) smooths the 28×28 item up to print size without blocks; "
+                      "nearest neighbour keeps the square pixels, for pixel art")
+    item, name = decoder.one(*z), f"vae_item_z1_{z[0]:+.3f}_z2_{z[1]:+.3f}"
+    c1, c2, c3 = st.columns([3, 3, 4], vertical_alignment="center")
     # Deferred: the PNG is made only when clicked, not on every drag step.
-    c4.download_button("⬇️ Download this item (PNG)", lambda: png_bytes(enlarge(decoder.one(*z), SCALE)),
-                       on_click="ignore", file_name=f"vae_item_z1_{z[0]:+.3f}_z2_{z[1]:+.3f}.png", mime="image/png")
+    c1.download_button("⬇️ This item (280 px PNG)", lambda: png_bytes(enlarge(item, SCALE)), on_click="ignore",
+                       file_name=f"{name}.png", mime="image/png", help="Crisp 10× pixels")
+    print_download("⬇️ This item at print size", item, name, "print_pad", c2)
+    c3.caption(f"Link to this point: `?z1={z[0]:.3f}&z2={z[1]:.3f}` (the address bar holds it; "
+               "open it to come back here).")
+
+
+def set_source() -> None:
+    st.session_state.latent_source = "pad"
+
+
+def read_garment() -> None:
+    """Prepare and encode an uploaded garment; its point becomes the pad's (the uploader's callback)."""
+    upload = st.session_state.latent_upload
+    st.session_state.latent_garment_error = None
+    if upload is None:
+        st.session_state.latent_garment = None
+        return
+    try:
+        photo = open_garment(upload.getvalue(), upload.name)
+        item = prepare_garment(photo)
+    except InputError as e:
+        st.session_state.latent_garment, st.session_state.latent_garment_error = None, str(e)
+        return
+    try:
+        reader = garment_reader(str(config.weight_path(config.VAE_ENCODER)),
+                                str(config.weight_path(config.VAE_DECODER)), str(config.VAE_PRIOR_PATH))
+    except (WeightsError, PriorError) as e:
+        st.session_state.latent_garment, st.session_state.latent_garment_error = None, f"Cannot encode it: {e}"
+        return
+    preview = photo.convert("RGBA") if photo.mode in ("RGBA", "LA", "PA") else photo.convert("RGB")
+    preview.thumbnail((280, 280))
+    fit = reader(item)
+    st.session_state.latent_garment = {"name": upload.name, "preview": preview, "fit": fit}
+    set_point(fit.z, "your garment")
+
+
+def garment_section(decoder: LatentDecoder) -> None:
+    """Upload a garment photo: its preparation, reconstruction, fit, variations and nearest real items."""
+    st.subheader("Start from your own garment")
+    st.file_uploader("A photo of one garment on a plain background (product shots, flat-lays, hangers)",
+                     type=["png", "jpg", "jpeg", "webp"], key="latent_upload", on_change=read_garment,
+                     help=f"PNG, JPEG or WebP, any size up to {MAX_UPLOAD_MB} MB and {MAX_PIXELS / 1e6:.0f} "
+                          "megapixels; it stays in memory and is never stored")
+    if st.session_state.get("latent_garment_error"):
+        st.error(st.session_state.latent_garment_error)
+    garment = st.session_state.latent_garment
+    if not garment:
+        st.caption("It is prepared the way Fashion-MNIST was made (plain border trimmed, longest side fitted to "
+                   "28 pixels, centred, inverted to a dark background, gray), then encoded: its point is ringed "
+                   "on the map.")
+        return
+    fit = garment["fit"]
+    c1, c2, c3 = st.columns(3)
+    c1.image(garment["preview"], caption=f"Your upload: {garment['name']}", width=200)
+    c2.image(enlarge(fit.item, 7), caption="Prepared as a 28×28 item (light on dark)", width=196,
+             output_format="PNG")
+    c3.image(enlarge(fit.reconstruction, 7), caption=f"Its reconstruction, from z = ({fit.z[0]:.2f}, {fit.z[1]:.2f})",
+             width=196, output_format="PNG")
+    if fit.poor:
+        st.warning(f"This doesn't look like the clothing the model knows: the VAE reconstructs it worse than "
+                   f"{fit.percentile:.1f} % of the test items (error {fit.error:.3f} per pixel, where "
+                   f"{FIT_PERCENTILE:.0f} % of them stay under {fit.threshold:.3f}). Its point and variations are "
+                   "shown anyway, but expect them to look unlike it. One garment on a plain, even background "
+                   "works best.")
+    else:
+        st.success(f"The model knows this kind of item: its reconstruction error ({fit.error:.3f} per pixel) is "
+                   f"lower than that of {100 - fit.percentile:.0f} % of the test items. Its point is ringed on "
+                   "the map; drag away from it and come back with *Back to my garment*.")
+    st.button("◎ Back to my garment", on_click=set_point, args=(fit.z, "your garment"))
+    variations(decoder, fit.z)
+    nearest_real_items(fit.z)
+
+
+@st.fragment
+def variations(decoder: LatentDecoder, z: tuple[float, float]) -> None:
+    """A sheet of items decoded around the garment's point."""
+    st.markdown("**Variations**: items decoded around its point (the centre one is its own).")
+    spread = st.slider("Spread (latent units from the centre to the sheet's edge)", 0.05, 2.0, 0.4, 0.05,
+                       key="latent_spread")
+    points = variation_points(z, spread)
+    sheet = mosaic(grid_rows(decoder(points), VARIATION_GRID), gap=2)
+    st.image(enlarge(sheet, 3), output_format="PNG", caption="Numbered 1–25 in reading order; top row = highest z₂")
+    c1, c2, c3 = st.columns([2, 3, 3], vertical_alignment="bottom")
+    n = c1.number_input("Variation", 1, VARIATION_GRID**2, VARIATION_GRID**2 // 2 + 1, key="latent_variation")
+    c2.button("➕ Keep this variation", on_click=keep, args=(points[n - 1], "variation"), key="keep_variation")
+    if c3.button("Show it on the pad", key="show_variation"):
+        set_point(points[n - 1], "variation")
+        st.rerun()
+
+
+def nearest_real_items(z: tuple[float, float]) -> None:
+    """The real test items whose points lie nearest to the garment's."""
+    items = test_items()
+    if items is None or len(items) != len(embedding.labels):
+        return
+    nearest = nearest_items(embedding, z, NEAREST_SHOWN)
+    st.markdown("**Nearest real items** (test items whose encoder μ lies nearest its point):")
+    st.image(enlarge(mosaic([to_float(items[nearest])]), 3), output_format="PNG",
+             caption=", ".join(f"{CLASS_NAMES[embedding.labels[i]]} #{i}" for i in nearest))
+
+
+def reopen_board() -> None:
+    """Replace the board with one from an uploaded contact sheet or CSV (the uploader's callback)."""
+    upload = st.session_state.latent_board_upload
+    st.session_state.latent_board_error = None
+    if upload is None:
+        return
+    try:
+        data = upload.getvalue()
+        if data.startswith(b"\x89PNG"):
+            items = read_contact_sheet(data, upload.name)[0]
+        else:
+            items = read_board_csv(data.decode("utf-8-sig", errors="replace"), upload.name)
+    except BoardError as e:
+        st.session_state.latent_board_error = str(e)
+        return
+    st.session_state.latent_board = items
+
+
+@st.fragment
+def mood_board(decoder: LatentDecoder) -> None:
+    """The items kept this session: remove, show on the pad, download the board or any item at print size."""
+    board = st.session_state.latent_board
+    st.subheader(f"Mood board ({len(board)} kept)")
+    if not board:
+        st.caption("Nothing kept yet: press ➕ Keep under the pad, a variation or a grid cell.")
+    else:
+        images = decoder(np.array([[i.z1, i.z2] for i in board], np.float32))
+        for start in range(0, len(board), 6):
+            for k, col in enumerate(st.columns(6)):
+                n = start + k
+                if n >= len(board):
+                    break
+                item = board[n]
+                col.image(enlarge(images[n], 4), output_format="PNG",
+                          caption=f"{n + 1} · {item.label or '?'} ({item.source})")
+                b1, b2 = col.columns(2)
+                b1.button("✕", key=f"board_remove_{n}", help="Remove it from the board", on_click=board.pop,
+                          args=(n,))
+                if b2.button("◎", key=f"board_show_{n}", help="Show it on the pad"):
+                    set_point((item.z1, item.z2), item.source)
+                    st.rerun()
+        c1, c2, c3, c4 = st.columns(4, vertical_alignment="bottom")
+        c1.download_button("⬇️ Board as a contact sheet (PNG)", lambda: contact_sheet(board, images),
+                           on_click="ignore", file_name="mood_board.png", mime="image/png",
+                           help="All items with their numbers and classes; the points ride along inside")
+        c2.download_button("⬇️ Board's points (CSV)", board_csv(board), on_click="ignore",
+                           file_name="mood_board.csv", mime="text/csv", help="Columns z1, z2, source, label")
+        n = c3.number_input("Item", 1, len(board), 1, key="latent_board_item")
+        print_download(f"⬇️ Item {n} at print size", images[n - 1], f"mood_board_item_{n}", "print_board", c4)
+        st.button("Clear the board", on_click=board.clear)
+    st.file_uploader("Reopen a saved board (its PNG or CSV)", type=["png", "csv"], key="latent_board_upload",
+                     on_change=reopen_board)
+    if st.session_state.get("latent_board_error"):
+        st.error(st.session_state.latent_board_error)
 
 
 @st.fragment
@@ -94,7 +333,8 @@ def manifold(decoder: LatentDecoder) -> None:
     x0, x1, y0, y1 = st.session_state.latent_view
     st.caption(f"View: z₁ from {x0:.2f} to {x1:.2f}, z₂ from {y0:.2f} to {y1:.2f} (top row = highest z₂).")
     try:
-        images = decoder(grid_points((x0, x1), (y0, y1), n))
+        points = grid_points((x0, x1), (y0, y1), n)
+        images = decoder(points)
     except LatentError as e:
         st.error(f"Cannot draw the grid: {e}. Reset the scatter's view (double-click it).")
         return
@@ -102,7 +342,12 @@ def manifold(decoder: LatentDecoder) -> None:
     scale = max(1, 720 // grid.shape[1])
     picture = enlarge(grid, scale)
     st.image(picture, width=picture.width, output_format="PNG")
-    st.download_button("⬇️ Download the grid (PNG)", png_bytes(picture), on_click="ignore",
+    c1, c2, c3, c4 = st.columns([2, 2, 3, 3], vertical_alignment="bottom")
+    row = c1.number_input("Row", 1, n, 1, key="latent_grid_row", help="Counted from the top")
+    col = c2.number_input("Column", 1, n, 1, key="latent_grid_col", help="Counted from the left")
+    cell = points[(min(row, n) - 1) * n + min(col, n) - 1]
+    c3.button("➕ Keep this grid cell", on_click=keep, args=(cell, "grid cell"), key="keep_cell")
+    c4.download_button("⬇️ Download the grid (PNG)", png_bytes(picture), on_click="ignore",
                        file_name=f"vae_manifold_{n}x{n}.png", mime="image/png")
 
 
@@ -157,7 +402,8 @@ use_app_navigation()  # a deep link opened first on a fresh server: see pages/__
 st.title("Latent explorer")
 st.write("Every dot is one clothing item of the test set, placed where the VAE's encoder puts it in its "
          "2-D latent space. **Drag the ringed point**: the decoder draws the item that lives there, live. "
-         "Colours are classes; click a class in the legend to hide or show it.")
+         "Colours are classes; click a class in the legend to hide or show it. Start from a photo of your own "
+         "garment below, draw random items of a class, and keep what you like on the mood board.")
 try:
     decoder, embedding, pad, stale, server_only = load_explorer(str(config.weight_path(config.VAE_DECODER)),
                                                                 str(config.VAE_EMBEDDING_PATH),
@@ -167,13 +413,21 @@ except (WeightsError, LatentError) as e:
     st.info("Train it (about 15 minutes on two CPU cores): `python -m core.train vae`, "
             "then evaluate it: `python -m core.evaluate vae`.")
     st.stop()
+prior = load_latent_prior(str(config.VAE_PRIOR_PATH))
 if server_only:
     st.info(f"Dragging waits for the server, because the decoder's browser files are unusable: {server_only}")
 if stale:
     st.warning("The embedding was made by a different encoder than the shipped one, so dots may sit in the "
                "wrong places. Retrain with `python -m core.train vae` to make both together.")
+if isinstance(prior, str):
+    st.warning(f"Random items come from N(0, I) and class samples are off, because {prior}")
 
 state_defaults()
+if st.session_state.get("latent_link_error"):
+    st.warning(f"The link could not be followed: {st.session_state.pop('latent_link_error')}; "
+               "showing the origin instead.")
 explorer(decoder, pad, len(embedding.labels))
+garment_section(decoder)
+mood_board(decoder)
 manifold(decoder)
 interpolation(decoder, embedding)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -117,3 +118,43 @@ def test_number_input_moves_the_point_and_repaints(page, app_url):
     assert np.abs(painted(frame).astype(int) - before.astype(int)).mean() > 0.5
     marker_moved = page.frame_locator(PAD).locator("#marker").bounding_box()["x"]
     assert marker_moved < left - 10  # moved left on the scatter
+
+
+def test_a_designer_starts_from_a_garment_and_downloads_a_board(page, app_url):
+    """Upload a garment -> its point ringed -> variations -> keep two items -> download the board (PNG, CSV)."""
+    from core.data import load_test_set
+    from core.moodboard import read_board_csv, read_contact_sheet
+    from tests.test_garment import png, product_shot
+
+    frame, marker = open_latent_pad(page, app_url)
+    dress = load_test_set().images.reshape(-1, 28, 28)[13]  # test item 13 is a dress
+    uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]').first
+    uploader.set_input_files({"name": "dress.png", "mimeType": "image/png",
+                              "buffer": png(product_shot(dress, at=(150, 60)))})
+    frame.wait_for_function("window.latentPad.ring !== null", timeout=120_000)
+    ring = page.frame_locator(PAD).locator("#ring")
+    ring.wait_for(state="visible", timeout=30_000)
+    page.wait_for_function("() => /z1=-?[0-9.]+&z2=-?[0-9.]+/.test(location.search)", timeout=30_000)
+    # The point jumped to the garment: the ring and the draggable point are at one place.
+    frame.wait_for_function("r => window.latentPad.z[0] === r[0] && window.latentPad.z[1] === r[1]",
+                            arg=frame.evaluate("window.latentPad.ring"), timeout=30_000)
+    a, b = ring.bounding_box(), marker.bounding_box()
+    assert abs((a["x"] + a["width"] / 2) - (b["x"] + b["width"] / 2)) < 2
+    main = page.locator('[data-testid="stMain"]')
+    main.get_by_text("Prepared as a 28×28 item").wait_for(timeout=30_000)
+    main.get_by_text("Numbered 1–25 in reading order").wait_for(timeout=30_000)  # the variations sheet
+    main.get_by_text("Nearest real items").wait_for(timeout=30_000)
+
+    main.get_by_role("button", name="Keep this variation").click()
+    main.get_by_text("Mood board (1 kept)").wait_for(timeout=30_000)
+    main.get_by_role("button", name="Keep on the mood board").click()
+    main.get_by_text("Mood board (2 kept)").wait_for(timeout=30_000)
+
+    with page.expect_download(timeout=60_000) as got:
+        main.get_by_role("button", name="Board as a contact sheet (PNG)").click()
+    items, pictures = read_contact_sheet(Path(got.value.path()).read_bytes())
+    assert [i.source for i in items] == ["variation", "your garment"] and pictures.shape == (2, 28, 28)
+    with page.expect_download(timeout=60_000) as got:
+        main.get_by_role("button", name="Board's points (CSV)").click()
+    assert read_board_csv(Path(got.value.path()).read_text()) == items
+    assert pictures[1].max() > 100  # a garment, not an empty tile

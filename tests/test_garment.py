@@ -151,3 +151,24 @@ def test_uploads_decode_safely_and_keep_their_transparency(items):
         open_garment(buf.getvalue()[:300], "broken.jpg")
     with pytest.raises(InputError, match="`notes.txt`"):
         open_garment(b"just some text", "notes.txt")
+
+
+def text_page(size: int = 30, width: int = 850, height: int = 1100) -> Image.Image:
+    """A page of text, as a scanner or a phone would give it: black print on white, with margins."""
+    import textwrap
+
+    from PIL import ImageFont
+
+    page = Image.new("L", (width, height), 255)
+    draw, font = ImageDraw.Draw(page), ImageFont.load_default(size=size)
+    words = ("Minutes of the meeting held on the third of December. The committee reviewed the budget and "
+             "agreed to meet again in the spring. ") * 4
+    for k, line in enumerate(textwrap.wrap(words, round(1300 / size))[: (height - 120) // round(1.5 * size)]):
+        draw.text((50, 60 + round(1.5 * size) * k), line, fill=0, font=font)
+    return page
+
+
+def png(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()

@@ -53,8 +53,11 @@ def test_page_renders_the_pad_with_the_embedding_and_the_decoded_origin(app, dec
     assert list(np.frombuffer(base64.b64decode(args["labels"]), np.uint8)) == list(embedding.labels)
     assert args["class_names"] == list(config.CLASS_NAMES) and args["point"] == [0.0, 0.0]
     np.testing.assert_array_equal(pad_image(args), to_uint8(decoder.one(0.0, 0.0)))
-    assert [s.value for s in app.subheader] == ["Manifold grid", "Interpolate between two items"]
+    assert [s.value for s in app.subheader] == ["Start from your own garment", "Mood board (0 kept)", "Manifold grid",
+                                                "Interpolate between two items"]
     assert len(app.get("image")) == 2  # grid and interpolation strip
+    assert args["ring"] is None  # no garment yet
+    assert dict(app.query_params) == {"z1": "0.000", "z2": "0.000"}  # the address bar links to the point
 
 
 def test_number_inputs_move_the_point_and_redecode(app, decoder):
@@ -204,3 +207,103 @@ def test_the_pad_loads_only_files_it_ships_and_plotly_is_the_vendored_release():
     recorded = re.search(r"SHA-256 of `plotly-basic.min.js`: `([0-9a-f]{64})`",
                          (frontend / "vendor" / "README.md").read_text()).group(1)
     assert hashlib.sha256((frontend / "vendor" / "plotly-basic.min.js").read_bytes()).hexdigest() == recorded
+
+
+def upload(at: AppTest, name: str, data: bytes, mime: str = "image/png") -> AppTest:
+    at.file_uploader(key="latent_upload").set_value((name, data, mime))
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_an_uploaded_garment_is_ringed_with_its_reconstruction_variations_and_nearest_items(app):
+    from core.data import load_test_set
+    from tests.test_garment import png, product_shot
+
+    trouser = load_test_set().images.reshape(-1, 28, 28)[2]  # test item 2 is a trouser
+    upload(app, "my trousers.png", png(product_shot(trouser, at=(200, 80))))
+    assert not app.error and not app.warning, ([e.value for e in app.error], [w.value for w in app.warning])
+    args = pad_args(app)
+    assert args["ring"] == args["point"] and args["ring"] is not None  # ringed, and the point moved there
+    assert app.session_state["latent_source"] == "your garment"
+    assert "The model knows this kind of item" in app.success[0].value
+    captions = [img.caption for image in app.get("image") for img in image.proto.imgs]
+    assert any(c.startswith("Your upload: my trousers.png") for c in captions)
+    assert any(c.startswith("Prepared as a 28×28 item") for c in captions)
+    assert any(c.startswith("Its reconstruction") for c in captions)
+    nearest = next(c for c in captions if "#" in c and "→" not in c)
+    assert nearest.count("Trouser") >= 6, nearest  # its nearest real test items are trousers
+    # Drag away: the ring stays where the garment lies.
+    app.session_state["latent_pad"] = {"x": 2.0, "y": -1.0, "seq": 5, "has_data": args["data_key"]}
+    moved = pad_args(app.run())
+    assert moved["ring"] == args["ring"] and moved["point"] == [2.0, -1.0]
+
+
+def test_a_page_of_text_gets_the_poor_fit_message(app):
+    from tests.test_garment import png, text_page
+
+    upload(app, "letter.png", png(text_page()))
+    assert "doesn't look like the clothing the model knows" in app.warning[0].value
+    assert pad_args(app)["ring"] is not None  # shown anyway
+
+
+def test_a_bad_upload_is_named_and_the_page_keeps_working(app):
+    upload(app, "holiday.jpg", b"\xff\xd8\xff\xe0 not really a jpeg", "image/jpeg")
+    assert "`holiday.jpg`" in app.error[0].value and pad_args(app)["ring"] is None
+    assert [s.value for s in app.subheader][0] == "Start from your own garment"
+
+
+@pytest.mark.slow
+def test_class_sampling_lands_in_that_class(app):
+    embedding = load_embedding(config.VAE_EMBEDDING_PATH)
+    app.selectbox(key="latent_class").set_value(1).run()  # Trouser
+    hits = 0
+    for _ in range(10):
+        app.button(key="sample_class").click().run()
+        z = np.array(pad_args(app)["point"], np.float32)
+        neighbours = embedding.labels[np.argsort(((embedding.z_mean - z) ** 2).sum(axis=1))[:10]]
+        hits += np.mean(neighbours == 1) > 0.5
+    assert hits >= 8 and app.session_state["latent_source"] == "random Trouser"
+
+
+def test_kept_items_make_a_board_whose_files_round_trip(app, decoder):
+    from core.moodboard import board_csv, contact_sheet, read_board_csv, read_contact_sheet
+
+    app.number_input(key="latent_z1").set_value(1.5).run()
+    app.button(key="keep_pad").click().run()
+    app.number_input(key="latent_grid_row").set_value(2).run()
+    app.button(key="keep_cell").click().run()
+    board = app.session_state["latent_board"]
+    assert [(b.z1, b.z2, b.source) for b in board][0] == (1.5, 0.0, "pad") and board[1].source == "grid cell"
+    assert app.subheader[1].value == "Mood board (2 kept)"
+    items, pictures = read_contact_sheet(contact_sheet(board, decoder(np.array([[b.z1, b.z2] for b in board]))))
+    assert items == board and pictures.shape == (2, 28, 28)
+    assert read_board_csv(board_csv(board)) == board
+    app.button(key="board_remove_0").click().run()
+    assert [b.source for b in app.session_state["latent_board"]] == ["grid cell"]
+
+
+def test_a_saved_board_reopens_and_a_bad_one_is_named(app):
+    from core.moodboard import BoardItem, board_csv
+
+    saved = [BoardItem(0.5, 0.25, "pad", "Bag"), BoardItem(-1.0, 2.0, "variation", "Dress")]
+    app.file_uploader(key="latent_board_upload").set_value(("board.csv", board_csv(saved).encode(), "text/csv"))
+    app.run()
+    assert app.session_state["latent_board"] == saved and app.subheader[1].value == "Mood board (2 kept)"
+    app.file_uploader(key="latent_board_upload").set_value(("notes.csv", b"hello,world\n", "text/csv"))
+    app.run()
+    assert "`notes.csv` is not a mood board" in app.error[0].value and app.session_state["latent_board"] == saved
+
+
+def test_a_link_reopens_the_explorer_at_its_point():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["z1"], at.query_params["z2"] = "1.25", "-0.5"
+    at.run()
+    assert not at.exception and pad_args(at)["point"] == [1.25, -0.5]
+    at.number_input(key="latent_z2").set_value(2.0).run()
+    assert dict(at.query_params) == {"z1": "1.250", "z2": "2.000"}  # the address bar follows the point
+    bad = AppTest.from_file(PAGE, default_timeout=120)
+    bad.query_params["z1"], bad.query_params["z2"] = "north", "0"
+    bad.run()
+    assert not bad.exception and "The link could not be followed" in bad.warning[0].value
+    assert pad_args(bad)["point"] == [0.0, 0.0]

@@ -12,7 +12,8 @@ The protocol: while the point is dragged the frontend sends ``{"x", "y", "seq", 
 (the last ``seq`` read) and, unless it decodes by itself (``decodes == "browser"``), the decoded image in
 ``image``. The embedding (~120 kB) travels only while the pad lacks it (``has_data`` != ``data_key``), so a drag
 round trip carries about 1 kB. The point jumps to the page's point only when ``point_version`` changes (a typed
-or sampled point), never in the middle of a drag.
+or sampled point), never in the middle of a drag. ``ring`` (a point, or null) is drawn as a fixed ring that is
+not dragged: where the designer's own garment lies.
 
 The pad decodes in the browser when it can: ``PadData.decoder`` is the URL (``decoder_url``) where the shipped
 decoder's browser export (``weights/vae_decoder_browser/``, made at training time) is served from;
@@ -114,8 +115,9 @@ def read_move(key: str, n_items: int) -> PadMove | None:
 
 
 def latent_pad(data: PadData, *, point: tuple[float, float], decode: Callable[[float, float], np.ndarray],
-               class_names: list[str], key: str, height: int = 470) -> None:
-    """Draw the pad with its point at ``point`` (moved there when it is not where the pad last showed it).
+               class_names: list[str], key: str, ring: tuple[float, float] | None = None, height: int = 470) -> None:
+    """Draw the pad with its point at ``point`` (moved there when it is not where the pad last showed it) and,
+    when given, a fixed ring at ``ring`` (the designer's garment; it stays while the point is dragged away).
     ``decode(z1, z2)`` -> (28, 28) probabilities is called only while the pad cannot decode by itself."""
     message, state = st.session_state.get(key), _state(key)
     point = (float(point[0]), float(point[1]))
@@ -127,4 +129,5 @@ def latent_pad(data: PadData, *, point: tuple[float, float], decode: Callable[[f
     _component(points="" if has_data else data.points, labels="" if has_data else data.labels,
                class_names=list(class_names), data_key=data.data_key, point=list(point),
                point_version=state["version"], image="" if decodes_itself else b64(to_uint8(decode(*point))),
-               image_seq=state["seq"], decoder=data.decoder, height=height, key=key, default=None)
+               image_seq=state["seq"], decoder=data.decoder, ring=list(ring) if ring else None, height=height, key=key,
+               default=None)

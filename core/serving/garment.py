@@ -27,7 +27,8 @@ class GarmentFit:
     reconstruction: np.ndarray
     error: float
     percentile: float
-    poor: bool  # error beyond the prior's fit threshold: the model explains it poorly
+    threshold: float  # the prior's fit threshold
+    poor: bool  # error beyond the threshold: the model explains it poorly
 
 
 class GarmentReader:
@@ -47,8 +48,9 @@ class GarmentReader:
         z = self._encode(x).numpy().reshape(LATENT_DIM)
         reconstruction = self.decoder(z[None])[0]
         error = float(np.mean((reconstruction - x[0, ..., 0]) ** 2))
+        threshold = self.prior.fit_threshold
         return GarmentFit(x[0, ..., 0], (float(z[0]), float(z[1])), reconstruction, error,
-                          self.prior.error_percentile(error), error > self.prior.fit_threshold)
+                          self.prior.error_percentile(error), threshold, error > threshold)
 
 
 def variation_points(z: tuple[float, float], spread: float) -> np.ndarray:

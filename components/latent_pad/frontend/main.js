@@ -11,6 +11,7 @@ const IMAGE_SIZE = 28;
 const RESEND_AFTER_MS = 1500;  // a reply lost (e.g. a rerun interrupted) must not freeze the pad
 const gd = document.getElementById("plot");
 const marker = document.getElementById("marker");
+const ring = document.getElementById("ring");  // where the designer's own garment lies (not draggable)
 const plotbox = document.getElementById("plotbox");
 const big = document.getElementById("big");
 const dots = document.getElementById("dots");
@@ -22,7 +23,7 @@ const state = {
   z: [0, 0], pointVersion: null, dragging: false,
   seq: 0, inflight: null, pending: null, frameQueued: false,
   view: null, picked: null, lastImage: null, height: null,
-  decoder: null, decoderName: null,
+  decoder: null, decoderName: null, ring: null,
 };
 // Read by the browser test and the benchmark: paint count, pointer-move-to-paint latencies (ms), server
 // round trips (ms, pointer move to the server's reply: when the z inputs mirror the point), who decodes.
@@ -30,6 +31,7 @@ window.latentPad = {
   painted: 0, paintedSeq: -1, latencies: [], roundTrips: [], sent: 0, replied: 0, decodes: "server",
   get busy() { return Boolean(state.pending || state.inflight); },
   get z() { return state.z.slice(); },
+  get ring() { return state.ring && state.ring.slice(); },
   decode(z) { return Array.from(state.decoder.decode(z)); },
 };
 
@@ -47,15 +49,24 @@ function axes() {
   return fl && fl.xaxis && fl.xaxis.l2p ? { xa: fl.xaxis, ya: fl.yaxis, size: fl._size } : null;
 }
 
-function placeMarker() {
+// Put an element at a latent point, hidden when the point lies outside the plot's view.
+function place(element, z) {
   const a = axes();
   if (!a) return;
-  const px = a.size.l + a.xa.l2p(state.z[0]);
-  const py = a.size.t + a.ya.l2p(state.z[1]);
-  const inside = px >= a.size.l - 1 && px <= a.size.l + a.size.w + 1 && py >= a.size.t - 1 && py <= a.size.t + a.size.h + 1;
-  marker.style.display = inside ? "block" : "none";
-  marker.style.left = px + "px";
-  marker.style.top = py + "px";
+  const px = a.size.l + a.xa.l2p(z[0]);
+  const py = a.size.t + a.ya.l2p(z[1]);
+  const inside = px >= a.size.l - 1 && px <= a.size.l + a.size.w + 1 &&
+                 py >= a.size.t - 1 && py <= a.size.t + a.size.h + 1;
+  element.style.display = inside ? "block" : "none";
+  element.style.left = px + "px";
+  element.style.top = py + "px";
+}
+
+function placeMarker() {
+  place(marker, state.z);
+  if (state.ring) place(ring, state.ring);
+  else ring.style.display = "none";
+  document.getElementById("ring-hint").hidden = !state.ring;
 }
 
 function currentView() {
@@ -337,6 +348,7 @@ marker.addEventListener("keydown", (ev) => {
 
 function onRender(args) {
   if (args.decoder !== state.decoderName) loadDecoder(args.decoder);  // first: fetched while the plot is built
+  state.ring = Array.isArray(args.ring) ? args.ring.slice() : null;
   let ready = Promise.resolve();
   if (args.data_key !== state.dataKey) {
     if (args.points) {
@@ -360,7 +372,7 @@ function onRender(args) {
       window.latentPad.paintedSeq = args.image_seq;
     }
   }
-  ready.then(showCaption);
+  ready.then(() => { showCaption(); placeMarker(); });
   const inflight = state.inflight;
   if (inflight && args.image_seq >= inflight.seq) {
     state.inflight = null;
