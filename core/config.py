@@ -45,12 +45,15 @@ CLASS_NAMES = (
 # The VAE's latent space is 2-D so the explorer can show and drag it directly.
 LATENT_DIM = 2
 VAE_ENCODER, VAE_DECODER = model_name("vae", part="encoder"), model_name("vae", part="decoder")
+# The network that draws the map's items on every page (core.models.renderer), trained after the VAE.
+VAE_RENDERER = "vae_renderer"
 VAE_EMBEDDING_PATH = WEIGHTS_DIR / "vae_embedding.npz"
+FASHION_CLASSIFIER = "fashion_classifier"  # the judge of generated clothing: core.models.classifier
 VAE_PRIOR_PATH = WEIGHTS_DIR / "vae_prior.npz"  # where the items lie on the map: core.serving.vae_prior
-# The shipped decoder's export for the latent pad's browser decoder (components/latent_pad/frontend/
-# decoder.js), made at training time next to the weights; checksums in the decoder's card under
-# "browser_decoder". The server runs the other export, weights/vae_decoder.onnx, with onnxruntime.
-VAE_BROWSER_DECODER_DIR = WEIGHTS_DIR / "vae_decoder_browser"
+# The renderer's export for the latent pad's browser decoder (components/latent_pad/frontend/decoder.js), made
+# at training time next to its weights; checksums in its card under "browser_decoder". The server runs the
+# other export, weights/vae_renderer.onnx, with onnxruntime.
+VAE_BROWSER_DECODER_DIR = WEIGHTS_DIR / f"{VAE_RENDERER}_browser"
 BROWSER_DECODER_STEM = "decoder"  # <dir>/decoder.json (layers) and <dir>/decoder.bin.gz (gzipped float32 weights)
 
 # The home page's examples, computed from the shipped weights by ``python -m core.examples``.

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.card import read_card
-from core.config import PROJECT_DIR, card_path, model_name
+from core.config import CLASS_NAMES, PROJECT_DIR, card_path, model_name
 from core.evaluation.denoiser import from_cards, quality_bar, table
 
 DOCS = (PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").glob("*.md")))
@@ -77,9 +77,33 @@ def vae() -> str:
         lines.append(f"| {label} | {m['neg_elbo']:.2f} | {m['reconstruction']:.2f} | {m['kl']:.2f} | "
                      f"{enc['parameters']:,} + {dec['parameters']:,} | {dec['training']['epochs_run']} | "
                      f"{dec['training']['wall_time_s']:.0f} s |")
-    test = card("vae", part="decoder")["test_set"]
+    dec = card("vae", part="decoder")
+    test, bounds = dec["test_set"], dec["bounds_nats"]
     return "\n".join(lines) + (f"\n\n{test['images']:,} test images; reconstruction averaged over "
-                               f"{test['samples_per_image']} draws of z per image, KL exact.\n")
+                               f"{test['samples_per_image']} draws of z per image, KL exact. The shipped VAE's "
+                               f"{bounds['importance_samples']}-sample importance-weighted bound: −log p(x) ≤ "
+                               f"{bounds['importance_weighted_neg_log_likelihood']:.2f} nats; the data's entropy "
+                               f"floor (the least any decoder can reach) {bounds['entropy_floor']:.2f}.\n")
+
+
+def vae_samples() -> str:
+    """The realism of each sampler (network × where z comes from), from the renderer's card."""
+    renderer, judge = card("vae_renderer"), card("fashion_classifier")
+    quality = renderer["sample_quality"]
+    lines = ["| what is drawn | FID ↓ | sharpness vs real | mean top probability | class entropy |",
+             "|---|---|---|---|---|"]
+    for name, row in quality["rows"].items():
+        bold = "**" if name == "renderer, z ~ latent mixture" else ""
+        lines.append(f"| {bold}{name}{bold} | {row['fid']:.1f} | {row['sharpness_vs_real']:.2f} | "
+                     f"{row['mean_top_probability']:.3f} | {row['class_entropy']:.2f} |")
+    shares = quality["class_samples_classified_as_their_class"]
+    hits = ", ".join(f"{name} {h:.0%}" for name, h in zip(CLASS_NAMES, shares))
+    return "\n".join(lines) + (
+        f"\n\n{quality['samples']:,} items per row against {quality['samples']:,} real test items, scored in the "
+        f"feature space of the project's classifier (`weights/fashion_classifier.keras`, test accuracy "
+        f"{judge['test_accuracy']:.1%}). Class samples (\"random dress\") that it calls their class: {hits}. "
+        f"Renderer: {renderer['parameters']:,} parameters, {renderer['training']['epochs_run']} epochs, "
+        f"{renderer['training']['wall_time_s']:.0f} s.\n")
 
 
 def headline() -> str:
@@ -90,6 +114,8 @@ def headline() -> str:
     ev = card("documents")["evaluation"]
     synth, real, dibco = ev["held_out_synthetic"]["rmse"], ev["held_out_real"]["rmse"], ev["dibco_dev"]["scores"]
     vae_card = card("vae", part="decoder")
+    samples = card("vae_renderer")["sample_quality"]["rows"]
+    drawn, floor = samples["renderer, z ~ latent mixture"], samples["real test items (floor)"]
     rows = [
         ("Fashion denoiser", "Denoise", f"**{sp10['model']['psnr_db']:.2f} dB** PSNR on the 10,000 test items at "
          f"10 % salt-and-pepper (noisy {sp10['noisy input']['psnr_db']:.2f}, 3×3 median "
@@ -102,14 +128,15 @@ def headline() -> str:
         ("Clothing VAE (2-D latent)", "Latent explorer",
          f"test −ELBO **{vae_card['test_neg_elbo_nats']['neg_elbo']:.2f}"
          f"** nats per item (seed architecture {vae_card['seed_baseline_test_neg_elbo_nats']['neg_elbo']:.2f}; "
-         "lower is better)", "vae"),
+         f"lower is better); random items FID {drawn['fid']:.1f} (real vs real {floor['fid']:.1f}), "
+         f"sharpness {drawn['sharpness_vs_real']:.2f} of real items", "vae"),
     ]
     return "\n".join(["| model | page | how good (from its card) | details |", "|---|---|---|---|"]
                      + [f"| {m} | {p} | {h} | [docs/{d}.md](docs/{d}.md) |" for m, p, h, d in rows]) + "\n"
 
 
 BLOCKS: dict[str, Callable[[], str]] = {"denoiser": denoiser, "documents": documents, "vae": vae,
-                                         "headline": headline}
+                                         "vae_samples": vae_samples, "headline": headline}
 
 
 def render(text: str) -> str:

@@ -1,10 +1,10 @@
-"""Command line: ``python -m core.train {denoiser,vae,documents} [options]``."""
+"""Command line: ``python -m core.train {denoiser,vae,renderer,documents,classifier} [options]``."""
 from __future__ import annotations
 
 import importlib
 import sys
 
-MODELS = ("denoiser", "vae", "documents")
+MODELS = ("denoiser", "vae", "renderer", "documents", "classifier")
 
 
 def main(argv: list[str] | None = None) -> None:

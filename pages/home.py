@@ -133,7 +133,7 @@ with section("🧾 Clean documents", documents_headline(), "pages/clean_document
 with section("🧭 Latent explorer", vae_headline(), "pages/latent_explorer.py",
              "Drag through the latent space, watch clothing appear"):
     try:
-        strip = clothing_walk(str(config.weight_path(config.VAE_DECODER)), str(config.VAE_EMBEDDING_PATH))
+        strip = clothing_walk(str(config.weight_path(config.VAE_RENDERER)), str(config.VAE_EMBEDDING_PATH))
         st.image(strip, output_format="PNG",
                  caption="New clothing decoded along a path through the VAE's 2-D latent space: "
                          + " → ".join(CLASS_NAMES[c] for c in WALK))

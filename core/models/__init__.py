@@ -2,3 +2,4 @@
 from core.models import denoiser  # noqa: F401
 from core.models import vae  # noqa: F401
 from core.models import documents  # noqa: F401
+from core.models import classifier  # noqa: F401

@@ -178,17 +178,22 @@ def read_browser_decoder(folder: Path, card: dict) -> str:
     entry = card.get("browser_decoder") or {}
     if entry.get("made_from") != card.get("sha256"):
         raise LatentError(f"{folder.name} was not made from the shipped decoder: "
-                          "re-create it with `python -m core.train vae --export-only`")
+                          "re-create it with `python -m core.train renderer --export-only`")
     for path in browser_decoder_files(folder):
         if not path.is_file():
-            raise LatentError(f"{path} is missing: re-create it with `python -m core.train vae --export-only`")
+            raise LatentError(f"{path} is missing: re-create it with `python -m core.train renderer --export-only`")
         if sha256(path) != entry.get("files", {}).get(path.name):
             raise LatentError(f"{path} does not match its checksum in the decoder's card")
     return entry["files"][browser_decoder_files(folder)[1].name][:16]
 
 
+def browser_dir(decoder_path: Path) -> Path:
+    """A drawing network's browser export lies beside it: ``weights/vae_renderer_browser/``."""
+    return Path(decoder_path).with_name(f"{Path(decoder_path).stem}_browser")
+
+
 def onnx_path(decoder_path: Path) -> Path:
-    """The decoder's ONNX export lies beside it: ``weights/vae_decoder.onnx``."""
+    """A drawing network's ONNX export lies beside it: ``weights/vae_renderer.onnx``."""
     return Path(decoder_path).with_suffix(".onnx")
 
 
@@ -211,9 +216,9 @@ def read_onnx(path: Path, card: dict) -> bytes:
     entry = card.get("onnx") or {}
     if entry.get("made_from") != card.get("sha256"):
         raise LatentError(f"{path.name} was not made from the shipped decoder: "
-                          "re-create it with `python -m core.train vae --export-only`")
+                          "re-create it with `python -m core.train renderer --export-only`")
     if not path.is_file():
-        raise LatentError(f"{path} is missing: re-create it with `python -m core.train vae --export-only`")
+        raise LatentError(f"{path} is missing: re-create it with `python -m core.train renderer --export-only`")
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
         raise LatentError(f"{path} does not match its checksum in the decoder's card")
@@ -279,7 +284,7 @@ def fast_decoder(decoder_path: Path) -> tuple[LatentDecoder, str | None, str | N
 
         decoder = LatentDecoder(load_model(decoder_path.stem, decoder_path))
     try:
-        return decoder, read_browser_decoder(decoder_path.with_name(VAE_BROWSER_DECODER_DIR.name), card), None
+        return decoder, read_browser_decoder(browser_dir(decoder_path), card), None
     except LatentError as e:
         return decoder, None, str(e)
 

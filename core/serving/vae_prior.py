@@ -20,6 +20,7 @@ from core.config import CLASS_NAMES, LATENT_DIM, VAE_ENCODER
 
 ALL_COMPONENTS = 40  # mixture over every training item: enough to follow each class's curved ribbon
 CLASS_COMPONENTS = 6  # mixture per class
+CLASS_CANDIDATES = 8  # a class sample keeps the points where its class is the most likely, of 8× as many drawn
 FIT_PERCENTILE = 99.0  # an upload reconstructed worse than this share of the test items "fits poorly"
 
 
@@ -65,13 +66,28 @@ class LatentPrior:
     encoder_sha256: str
 
     def sample(self, n: int, seed: int | None = None, label: int | None = None) -> np.ndarray:
-        """n points where the training items lie (of one class when ``label`` is given): (n, 2) float32."""
-        mixture = self.overall if label is None else self.classes[label]
-        return mixture.sample(n, np.random.default_rng(seed))
+        """n points where the training items lie: (n, 2) float32. With ``label``, points of that class's mixture
+        where the class is also the most likely one (classes overlap on a 2-D map: a "random dress" drawn
+        where coats are as common would not read as a dress); where too few are, the most likely of the rest."""
+        rng = np.random.default_rng(seed)
+        if label is None:
+            return self.overall.sample(n, rng)
+        candidates = self.classes[label].sample(CLASS_CANDIDATES * n, rng)
+        share = self.class_probabilities(candidates)[:, label]
+        keep = np.flatnonzero(share >= 0.5)
+        if len(keep) < n:
+            keep = np.argsort(-share, kind="stable")[:n]
+        return candidates[np.sort(keep[:n])]
+
+    def class_probabilities(self, z: np.ndarray) -> np.ndarray:
+        """p(class | z) from the class mixtures (classes equally common, as in Fashion-MNIST): (n, 10)."""
+        log_density = np.stack([m.log_density(z) for m in self.classes], axis=1)
+        p = np.exp(log_density - log_density.max(axis=1, keepdims=True))
+        return p / p.sum(axis=1, keepdims=True)
 
     def most_likely_class(self, z: np.ndarray) -> np.ndarray:
         """For each point, the class whose mixture gives it the highest density: (n,) int."""
-        return np.argmax(np.stack([m.log_density(z) for m in self.classes], axis=1), axis=1)
+        return np.argmax(self.class_probabilities(z), axis=1)
 
     @property
     def fit_threshold(self) -> float:

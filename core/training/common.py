@@ -56,6 +56,18 @@ def add_recipe_args(parser: argparse.ArgumentParser, recipe: type) -> None:
             parser.add_argument(flag, dest=f.name, type=parse, default=default, help=help_ + shown)
 
 
+def fashion_parser(model: str, description: str | None, recipe: type,
+                   out_help: str = "folder to write to (default: weights/)") -> argparse.ArgumentParser:
+    """``python -m core.train MODEL``'s parser for a Fashion-MNIST model: the recipe's flags, then --limit, --out
+    and --data-dir."""
+    parser = argparse.ArgumentParser(prog=f"python -m core.train {model}", description=description)
+    add_recipe_args(parser, recipe)
+    parser.add_argument("--limit", type=int, help="train on only this many images (smoke runs)")
+    parser.add_argument("--out", type=Path, help=out_help)
+    parser.add_argument("--data-dir", help="Fashion-MNIST folder (default: see core.data)")
+    return parser
+
+
 def recipe_from_args(args: argparse.Namespace, recipe: type):
     """The ``recipe`` instance the parsed flags describe (fields without a flag keep their defaults)."""
     return recipe(**{f.name: getattr(args, f.name) for f in dataclasses.fields(recipe) if hasattr(args, f.name)})

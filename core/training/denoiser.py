@@ -1,7 +1,6 @@
 """Train a Fashion-MNIST denoiser on noisy -> clean pairs with fresh mixed noise every epoch."""
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from core.data import load_fashion_mnist, to_float
 from core.metrics import psnr
 from core.models.denoiser import ARCHITECTURES, psnr_loss
 from core.noise import add_noise, random_mixture
-from core.training.common import (Stopwatch, add_recipe_args, epochs_run, recipe_from_args, save_with_card,
+from core.training.common import (epochs_run, fashion_parser, recipe_from_args, save_with_card, Stopwatch,
                                   train_validation_split)
 
 
@@ -117,11 +116,7 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, limit: int | None 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m core.train denoiser", description=__doc__)
-    add_recipe_args(parser, Recipe)
-    parser.add_argument("--limit", type=int, help="train on only this many images (smoke runs)")
-    parser.add_argument("--out", type=Path, help="folder to write to (default: weights/)")
-    parser.add_argument("--data-dir", help="Fashion-MNIST folder (default: see core.data)")
+    parser = fashion_parser("denoiser", __doc__, Recipe)
     args = parser.parse_args(argv)
     card = train(recipe_from_args(args, Recipe), args.out, args.limit, args.data_dir)
     print(f"saved {card['file']}: {card['parameters']} parameters, {card['training']['wall_time_s']} s, "

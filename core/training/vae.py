@@ -1,7 +1,6 @@
 """Train a 2-D-latent Fashion-MNIST VAE on −ELBO; save encoder, decoder, cards and the test-set embedding."""
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,13 +8,13 @@ import keras
 import numpy as np
 
 from core.card import sha256, update_card
-from core.config import (SHIPPED_ARCHITECTURES, VAE_BROWSER_DECODER_DIR, VAE_DECODER, VAE_EMBEDDING_PATH, VAE_ENCODER,
+from core.config import (SHIPPED_ARCHITECTURES, VAE_EMBEDDING_PATH, VAE_ENCODER,
                          VAE_PRIOR_PATH, model_name, weight_path)
 from core.data import load_fashion_mnist, to_float
 from core.models.vae import build_vae
-from core.serving.vae import encode_means, export_browser_decoder, export_onnx, onnx_path, save_embedding
+from core.serving.vae import browser_dir, encode_means, export_browser_decoder, export_onnx, onnx_path, save_embedding
 from core.serving.vae_prior import ALL_COMPONENTS, CLASS_COMPONENTS, fit_prior, save_prior
-from core.training.common import (Stopwatch, add_recipe_args, epochs_run, recipe_from_args, save_with_card,
+from core.training.common import (epochs_run, fashion_parser, recipe_from_args, save_with_card, Stopwatch,
                                   train_validation_split)
 
 
@@ -51,7 +50,8 @@ def model_names(architecture: str) -> tuple[str, str]:
 def train(recipe: Recipe = Recipe(), out: Path | None = None, limit: int | None = None, data_dir: str | None = None,
           verbose: int = 2) -> dict:
     """Train one VAE by ``recipe``, save encoder and decoder with cards (and, for the shipped architecture, the
-    embedding and the decoder's exports); return the encoder card."""
+    embedding and the latent prior); return the encoder card. The renderer that draws the map is trained next
+    (core.training.renderer)."""
     keras.utils.set_random_seed(recipe.seed)
     data = load_fashion_mnist(data_dir)
     x_train, x_val = train_validation_split(to_float(data.x_train), limit)
@@ -84,7 +84,7 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, limit: int | None 
         "task": "VAE encoder: float32 (N, 28, 28, 1) in [0, 1] -> [z_mean, z_log_var], each (N, 2)",
         "decoder": f"{decoder_name}.keras", **common,
     }, recipe)
-    decoder_card = save_with_card(vae.decoder, folder / f"{decoder_name}.keras", {
+    save_with_card(vae.decoder, folder / f"{decoder_name}.keras", {
         "task": "VAE decoder: z (N, 2) -> pixel probabilities (N, 28, 28, 1) in [0, 1]",
         "encoder": f"{encoder_name}.keras", **common,
     }, recipe)
@@ -94,7 +94,6 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, limit: int | None 
         card["embedding"] = {"file": path.name, "sha256": sha256(path), "items": len(x_test)}
         update_card(folder / f"{encoder_name}.json", embedding=card["embedding"])
         card["prior"] = write_prior(folder, vae.encoder, vae.decoder, data, card["sha256"], recipe.seed)
-        export_decoder(vae.decoder, folder, decoder_card["sha256"])  # last: a refused layer loses no training
     return card
 
 
@@ -115,34 +114,19 @@ def write_prior(folder: Path, encoder: keras.Model, decoder: keras.Model, data, 
     return entry
 
 
-def export_decoder(decoder: keras.Model, folder: Path, decoder_sha256: str) -> dict:
-    """Write the decoder's two exports beside it (ONNX for the server, the browser format for the latent
-    pad: core.serving.vae) and record them in the decoder's card; LatentError when either cannot be made."""
-    entries = {"onnx": export_onnx(decoder, onnx_path(folder / f"{VAE_DECODER}.keras"), decoder_sha256),
-               "browser_decoder": export_browser_decoder(decoder, folder / VAE_BROWSER_DECODER_DIR.name,
-                                                         decoder_sha256)}
-    update_card(folder / f"{VAE_DECODER}.json", **entries)
+def export_decoder(model: keras.Model, path: Path, made_from: str) -> dict:
+    """Write a drawing network's two exports beside its weights at ``path`` (ONNX for the server, the browser
+    format for the latent pad: core.serving.vae) and record them in its card; LatentError when either cannot be
+    made."""
+    entries = {"onnx": export_onnx(model, onnx_path(path), made_from),
+               "browser_decoder": export_browser_decoder(model, browser_dir(path), made_from)}
+    update_card(path.with_suffix(".json"), **entries)
     return entries
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m core.train vae", description=__doc__)
-    add_recipe_args(parser, Recipe)
-    parser.add_argument("--limit", type=int, help="train on only this many images (smoke runs)")
-    parser.add_argument("--out", type=Path, help="folder to write to (default: weights/)")
-    parser.add_argument("--data-dir", help="Fashion-MNIST folder (default: see core.data)")
-    parser.add_argument("--export-only", action="store_true",
-                        help="no training: write the decoder's ONNX and browser exports in --out (default: weights/)")
+    parser = fashion_parser("vae", __doc__, Recipe)
     args = parser.parse_args(argv)
-    if args.export_only:
-        from core.inference import load_model
-
-        folder = args.out or VAE_BROWSER_DECODER_DIR.parent
-        path = folder / f"{VAE_DECODER}.keras"
-        entries = export_decoder(load_model(VAE_DECODER, path), folder, sha256(path))
-        print(f"wrote {entries['onnx']['file']} (max |ONNX - Keras| {entries['onnx']['max_abs_diff_vs_keras']:.1g}) "
-              f"and {entries['browser_decoder']['folder']}/: {', '.join(entries['browser_decoder']['files'])}")
-        return
     card = train(recipe_from_args(args, Recipe), args.out, args.limit, args.data_dir)
     print(f"saved {card['file']} (+ decoder): {card['training']['wall_time_s']} s, "
           f"validation −ELBO {card['validation_neg_elbo_nats']['loss']} nats/image")
