@@ -32,7 +32,7 @@ REFUSE = """
 import sys
 from core.imageio import InputError, open_upload
 try:
-    open_upload(open(sys.argv[1], 'rb').read(), 'many.tif')
+    open_upload(open(sys.argv[1], 'rb').read(), sys.argv[1].rsplit('/', 1)[-1])
 except InputError as e:
     print(str(e)[:60])
 """ + PEAK
@@ -65,11 +65,9 @@ def craft(folder: Path, book_pages: int) -> dict[str, Path]:
 
     save("strip-1x100000.png", Image.new("L", (1, 100_000), 255))
     save("screenshot-1080x20000.png", Image.new("RGB", (1080, 20_000), (250, 250, 250)))
-    rng = np.random.default_rng(0)
-    save("rgba-40mp.png", Image.fromarray(rng.integers(0, 256, (4000, 9990, 4), dtype=np.uint8), "RGBA"),
-         compress_level=1)
-    save("gray16-40mp.png", Image.fromarray(rng.integers(0, 65536, (4000, 9990), dtype=np.uint16)),
-         compress_level=1)
+    # the largest accepted pictures (39.96 megapixels; flat, so they fit in 50 MB), in the costliest modes
+    save("rgba-40mp.png", Image.new("RGBA", (9990, 4000), (200, 120, 40, 128)))
+    save("gray16-40mp.png", Image.fromarray(np.full((4000, 9990), 40000, np.uint16)))
     files["tiff-100000-pages.tif"] = folder / "tiff-100000-pages.tif"
     files["tiff-100000-pages.tif"].write_bytes(many_page_tiff(100_000))
     files["annotation-bomb.pdf"] = folder / "annotation-bomb.pdf"
