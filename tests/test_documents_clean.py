@@ -140,3 +140,17 @@ def test_the_serving_module_and_the_cli_load_no_tensorflow_until_a_model_runs():
             "print('tensorflow' in sys.modules or 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_page_cleaned_for_output_equals_clean_both(model):
+    """clean_page lets each full-page array go early and keeps the page 8-bit while tiles read it: the same
+    pixels as clean_both, in both modes."""
+    from core.imageio import gray_to_float, open_upload
+    from core.serving.documents import clean_both, clean_page
+
+    image = Image.fromarray(P.held_out_pairs(1)[0].noisy[:700, :600])  # 2 × 2 tiles
+    with open_upload(encode(image, "PNG"), "page.png") as upload:
+        page = clean_page(model, upload, 0)
+    gray, paper = clean_both(model, gray_to_float(image))
+    assert np.array_equal(page.pixels[0], (gray * 255 + 0.5).astype(np.uint8))
+    assert np.array_equal(page.pixels[1], np.packbits(paper, axis=1))
