@@ -17,8 +17,8 @@ from core.moodboard import (MAX_ITEMS, Z_LIMIT, BoardError, BoardItem, board_csv
                             read_board_csv, read_contact_sheet, read_point_query)
 from core.render import PRINT_METHODS, PRINT_SIZES, enlarge, mosaic, png_bytes, print_size
 from core.serving.garment import VARIATION_GRID, GarmentReader, nearest_items, variation_points
-from core.serving.vae import (LatentDecoder, LatentError, fast_decoder, grid_points, grid_rows, interpolate,
-                              load_embedding, prepare_garment, prior_samples)
+from core.serving.vae import (LatentDecoder, LatentError, browser_dir, fast_decoder, grid_points, grid_rows,
+                              interpolate, load_embedding, prepare_garment, prior_samples)
 from core.serving.vae_prior import FIT_PERCENTILE, LatentPrior, PriorError, load_prior
 from pages import use_app_navigation
 
@@ -32,7 +32,7 @@ def load_explorer(decoder_path: str, embedding_path: str, encoder_card: str):
     """The fast decoder, the test-set embedding, what the pad draws (embedding, browser decoder's URL), whether
     the two disagree, and why the pad decodes on the server (None when the browser decodes)."""
     decoder, version, server_only = fast_decoder(Path(decoder_path))
-    url = decoder_url(Path(decoder_path).with_name(config.VAE_BROWSER_DECODER_DIR.name), version) if version else ""
+    url = decoder_url(browser_dir(Path(decoder_path)), version) if version else ""
     embedding = load_embedding(embedding_path)
     decoder.one(0.0, 0.0)  # warm up now, not on the first drag
     stale = read_card(encoder_card).get("sha256") not in (None, embedding.encoder_sha256)
@@ -96,13 +96,14 @@ def class_at(z) -> str:
 
 
 def keep(z, source: str) -> None:
-    """Add the item at z to the mood board (a button callback)."""
+    """Add the item at z to the mood board, then rerun the whole page so the board shows it (from a fragment)."""
     board = st.session_state.latent_board
     if len(board) >= MAX_ITEMS:
         st.toast(f"The board is full ({MAX_ITEMS} items): remove one first.")
         return
     board.append(BoardItem(clamp(z[0]), clamp(z[1]), source, class_at(z)))
     st.toast(f"Kept item {len(board)} on the mood board.")
+    st.rerun()
 
 
 def sample(label: int | None) -> None:
@@ -150,8 +151,9 @@ def explorer(decoder: LatentDecoder, pad: PadData, n_items: int) -> None:
     c3.button("🎲 Random sample (where the data is)", on_click=sample, args=(None,), disabled=isinstance(prior, str),
               help="A point drawn from a mixture fitted to where the encoder puts the training items, not from "
                    "N(0, I), whose draws often fall between the classes")
-    c4.button("➕ Keep on the mood board", on_click=keep, args=(z, st.session_state.latent_source), key="keep_pad",
-              help=f"Kept as '{st.session_state.latent_source}' at z = ({z[0]:.3f}, {z[1]:.3f})")
+    if c4.button("➕ Keep on the mood board", key="keep_pad",
+                 help=f"Kept as '{st.session_state.latent_source}' at z = ({z[0]:.3f}, {z[1]:.3f})"):
+        keep(z, st.session_state.latent_source)
     c1, c2, c3, c4 = st.columns([4, 3, 3, 3], vertical_alignment="bottom")
     chosen = c1.selectbox("Class", range(len(CLASS_NAMES)), format_func=lambda i: CLASS_NAMES[i], index=3,
                           key="latent_class", disabled=isinstance(prior, str))
@@ -250,7 +252,8 @@ def variations(decoder: LatentDecoder, z: tuple[float, float]) -> None:
     st.image(enlarge(sheet, 3), output_format="PNG", caption="Numbered 1–25 in reading order; top row = highest z₂")
     c1, c2, c3 = st.columns([2, 3, 3], vertical_alignment="bottom")
     n = c1.number_input("Variation", 1, VARIATION_GRID**2, VARIATION_GRID**2 // 2 + 1, key="latent_variation")
-    c2.button("➕ Keep this variation", on_click=keep, args=(points[n - 1], "variation"), key="keep_variation")
+    if c2.button("➕ Keep this variation", key="keep_variation"):
+        keep(points[n - 1], "variation")
     if c3.button("Show it on the pad", key="show_variation"):
         set_point(points[n - 1], "variation")
         st.rerun()
@@ -346,7 +349,8 @@ def manifold(decoder: LatentDecoder) -> None:
     row = c1.number_input("Row", 1, n, 1, key="latent_grid_row", help="Counted from the top")
     col = c2.number_input("Column", 1, n, 1, key="latent_grid_col", help="Counted from the left")
     cell = points[(min(row, n) - 1) * n + min(col, n) - 1]
-    c3.button("➕ Keep this grid cell", on_click=keep, args=(cell, "grid cell"), key="keep_cell")
+    if c3.button("➕ Keep this grid cell", key="keep_cell"):
+        keep(cell, "grid cell")
     c4.download_button("⬇️ Download the grid (PNG)", png_bytes(picture), on_click="ignore",
                        file_name=f"vae_manifold_{n}x{n}.png", mime="image/png")
 
