@@ -45,7 +45,8 @@ def measure(code: str, *args: str) -> tuple[float, float, str]:
     run = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     peak = next((int(line.split()[1]) / 1024 for line in run.stdout.splitlines() if line.startswith("PEAK")), -1)
-    lines = [line for line in (run.stdout + run.stderr).splitlines() if line and not line.startswith("PEAK")]
+    noise = ("PEAK", "I0000", "W0000", "WARNING", "To enable")  # TensorFlow's start-up lines
+    lines = [line for line in (run.stdout + run.stderr).splitlines() if line and not line.startswith(noise)]
     return peak, seconds, (lines[-1] if lines else f"exit {run.returncode}")[:90]
 
 
