@@ -1,5 +1,7 @@
 """Latent explorer: drag a point over the VAE's 2-D latent space and watch new clothing decode live; start from
 your own garment, sample by class, keep a mood board, export for print."""
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -50,11 +52,33 @@ def load_latent_prior(path: str) -> LatentPrior | str:
 
 @st.cache_resource(show_spinner="Loading the VAE's encoder (once)…")
 def garment_reader(encoder: str, decoder: str, prior_path: str) -> GarmentReader:
-    """The Keras encoder and VAE decoder (TensorFlow: loaded at the first upload, not with the page)."""
+    """The Keras encoder and VAE decoder (TensorFlow: not loaded with the page), traced once."""
     from core.inference import load_model
 
-    return GarmentReader(load_model(config.VAE_ENCODER, encoder), load_model(config.VAE_DECODER, decoder),
-                         load_prior(Path(prior_path)))
+    reader = GarmentReader(load_model(config.VAE_ENCODER, encoder), load_model(config.VAE_DECODER, decoder),
+                           load_prior(Path(prior_path)))
+    reader(np.zeros(config.IMAGE_SHAPE[:2], np.float32))
+    return reader
+
+
+def shipped_garment_reader() -> GarmentReader:
+    return garment_reader(str(config.weight_path(config.VAE_ENCODER)), str(config.weight_path(config.VAE_DECODER)),
+                          str(config.VAE_PRIOR_PATH))
+
+
+@st.cache_resource(show_spinner=False)
+def warm_garment_reader() -> threading.Thread:
+    """Once per server, when TensorFlow is loaded already (app.py's warm-up): load the encoder in the
+    background, so the first upload does not wait the second or so it takes. A failure shows at the upload."""
+    def load() -> None:
+        try:
+            shipped_garment_reader()
+        except (WeightsError, PriorError):
+            pass
+
+    thread = threading.Thread(target=load, name="garment-reader", daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_resource(show_spinner=False)
@@ -192,8 +216,7 @@ def read_garment() -> None:
         st.session_state.latent_garment, st.session_state.latent_garment_error = None, str(e)
         return
     try:
-        reader = garment_reader(str(config.weight_path(config.VAE_ENCODER)),
-                                str(config.weight_path(config.VAE_DECODER)), str(config.VAE_PRIOR_PATH))
+        reader = shipped_garment_reader()
     except (WeightsError, PriorError) as e:
         st.session_state.latent_garment, st.session_state.latent_garment_error = None, f"Cannot encode it: {e}"
         return
@@ -233,9 +256,11 @@ def garment_section(decoder: LatentDecoder) -> None:
                    "shown anyway, but expect them to look unlike it. One garment on a plain, even background "
                    "works best.")
     else:
-        st.success(f"The model knows this kind of item: its reconstruction error ({fit.error:.3f} per pixel) is "
-                   f"lower than that of {100 - fit.percentile:.0f} % of the test items. Its point is ringed on "
-                   "the map; drag away from it and come back with *Back to my garment*.")
+        st.success(f"The model can explain it: its reconstruction error ({fit.error:.3f} per pixel) is within the "
+                   f"test items' range ({fit.percentile:.0f} % of them are reconstructed better; past "
+                   f"{fit.threshold:.3f}, the worst {100 - FIT_PERCENTILE:.0f} %, an upload counts as unlike the "
+                   "clothing it knows). Its point is ringed on the map; drag away and come back with "
+                   "*Back to my garment*.")
     st.button("◎ Back to my garment", on_click=set_point, args=(fit.z, "your garment"))
     variations(decoder, fit.z)
     nearest_real_items(fit.z)
@@ -435,3 +460,5 @@ garment_section(decoder)
 mood_board(decoder)
 manifold(decoder)
 interpolation(decoder, embedding)
+if "tensorflow" in sys.modules:  # never loads it here: the page opens without TensorFlow
+    warm_garment_reader()
