@@ -226,7 +226,7 @@ def test_an_uploaded_garment_is_ringed_with_its_reconstruction_variations_and_ne
     args = pad_args(app)
     assert args["ring"] == args["point"] and args["ring"] is not None  # ringed, and the point moved there
     assert app.session_state["latent_source"] == "your garment"
-    assert "The model knows this kind of item" in app.success[0].value
+    assert "The model can explain it" in app.success[0].value
     captions = [img.caption for image in app.get("image") for img in image.proto.imgs]
     assert any(c.startswith("Your upload: my trousers.png") for c in captions)
     assert any(c.startswith("Prepared as a 28×28 item") for c in captions)
