@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.browser import open_latent_pad
+from tests.browser import latent_pad_painted, open_latent_pad
 from tests.conftest import ROOT
 
 
@@ -158,3 +158,12 @@ def test_a_designer_starts_from_a_garment_and_downloads_a_board(page, app_url):
         main.get_by_role("button", name="Board's points (CSV)").click()
     assert read_board_csv(Path(got.value.path()).read_text()) == items
     assert pictures[1].max() > 100  # a garment, not an empty tile
+
+
+def test_a_link_with_a_point_opens_the_explorer_there(page, app_url):
+    """The URL the address bar shows for a point (?z1=…&z2=…) reopens the explorer at that point."""
+    page.goto(f"{app_url}/latent_explorer?z1=1.5&z2=-1.25")
+    frame, _ = latent_pad_painted(page)
+    frame.wait_for_function("window.latentPad.z[0] === 1.5 && window.latentPad.z[1] === -1.25", timeout=30_000)
+    assert page.locator('input[aria-label="z₁"]').input_value() == "1.500"
+    assert "z1=1.500" in page.url and "z2=-1.250" in page.url
