@@ -20,10 +20,10 @@ MAX_STEM = 150  # characters: leaves room for "-page00001-99.png" and a folder w
 
 
 def safe_part(text: str, empty: str = "page") -> str:
-    """One path component every file system takes: no control or reserved characters, no hidden files, no
-    Windows device names (``CON`` → ``CON_``), no trailing dots or spaces."""
+    """One path component every file system takes: control and bidi characters dropped, reserved ones made
+    ``_``, no hidden files, no Windows device names (``CON`` → ``CON_``), no trailing dots or spaces."""
     text = unicodedata.normalize("NFC", text)
-    text = "".join("_" if c in '<>:"/\\|?*' or unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
+    text = "".join("_" if c in '<>:"/\\|?*' else c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
     text = text.lstrip(". ").rstrip(". ")[:MAX_STEM].rstrip(". ") or empty
     return text + "_" if text.split(".")[0].lower() in WINDOWS_RESERVED else text
 

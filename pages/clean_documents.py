@@ -62,7 +62,7 @@ def clean_files(model, files: list[tuple[str, bytes]], dpi: int, ticket: Ticket)
             ticket.report(min(1.0, (k + f) / len(files)), f"Cleaning {code(name)} (file {k + 1} of {len(files)})…")
 
         tick(0.0)
-        stem = names.claim("", filename)
+        stem = names.claim("", name)
         try:
             for page in clean_upload(model, data, filename, dpi, left=limits.MAX_JOB_PIXELS - spent, progress=tick):
                 page.name = page_name(stem, page.index, page.count)

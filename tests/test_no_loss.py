@@ -121,6 +121,7 @@ def test_names_are_unique_case_insensitively_windows_safe_and_never_an_inputs():
     assert plan.claim("Sub", "x.png") == "x" and plan.claim("sub", "X.png") == "X-2"  # folders fold case too
     assert safe_part('a<b>c:d"e|f?g*h') == "a_b_c_d_e_f_g_h" and stem_of(".hidden.png") == "hidden"
     assert safe_folder("/a/CON/b./") == "a/CON_/b" and safe_folder(".") == ""
+    assert safe_part("\u202egnp.png\x07") == "gnp.png"  # bidi and control characters dropped, as shown
     assert page_stem("sub/scan-2-page002.png", 2) == "scan-2" and page_stem("a-page001.png", 1) == "a-page001"
 
 
