@@ -279,9 +279,8 @@ def variations(decoder: LatentDecoder, z: tuple[float, float]) -> None:
     n = c1.number_input("Variation", 1, VARIATION_GRID**2, VARIATION_GRID**2 // 2 + 1, key="latent_variation")
     if c2.button("➕ Keep this variation", key="keep_variation"):
         keep(points[n - 1], "variation")
-    if c3.button("Show it on the pad", key="show_variation"):
-        set_point(points[n - 1], "variation")
-        st.rerun()
+    if c3.button("Show it on the pad", key="show_variation", on_click=set_point, args=(points[n - 1], "variation")):
+        st.rerun()  # the pad lies outside this fragment
 
 
 def nearest_real_items(z: tuple[float, float]) -> None:
@@ -333,9 +332,9 @@ def mood_board(decoder: LatentDecoder) -> None:
                 b1, b2 = col.columns(2)
                 b1.button("✕", key=f"board_remove_{n}", help="Remove it from the board", on_click=board.pop,
                           args=(n,))
-                if b2.button("◎", key=f"board_show_{n}", help="Show it on the pad"):
-                    set_point((item.z1, item.z2), item.source)
-                    st.rerun()
+                if b2.button("◎", key=f"board_show_{n}", help="Show it on the pad", on_click=set_point,
+                             args=((item.z1, item.z2), item.source)):
+                    st.rerun()  # the pad lies outside this fragment
         c1, c2, c3, c4 = st.columns(4, vertical_alignment="bottom")
         c1.download_button("⬇️ Board as a contact sheet (PNG)", lambda: contact_sheet(board, images),
                            on_click="ignore", file_name="mood_board.png", mime="image/png",

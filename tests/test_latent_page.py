@@ -237,6 +237,12 @@ def test_an_uploaded_garment_is_ringed_with_its_reconstruction_variations_and_ne
     app.session_state["latent_pad"] = {"x": 2.0, "y": -1.0, "seq": 5, "has_data": args["data_key"]}
     moved = pad_args(app.run())
     assert moved["ring"] == args["ring"] and moved["point"] == [2.0, -1.0]
+    # The top-left variation (lowest z1, highest z2 of the sheet) goes to the pad; the ring stays.
+    app.number_input(key="latent_variation").set_value(1).run()
+    app.button(key="show_variation").click().run()
+    shown = pad_args(app)
+    assert shown["ring"] == args["ring"] and app.session_state["latent_source"] == "variation"
+    assert shown["point"][0] < args["ring"][0] and shown["point"][1] > args["ring"][1]
 
 
 def test_a_page_of_text_gets_the_poor_fit_message(app):
@@ -279,6 +285,8 @@ def test_kept_items_make_a_board_whose_files_round_trip(app, decoder):
     items, pictures = read_contact_sheet(contact_sheet(board, decoder(np.array([[b.z1, b.z2] for b in board]))))
     assert items == board and pictures.shape == (2, 28, 28)
     assert read_board_csv(board_csv(board)) == board
+    app.button(key="board_show_1").click().run()  # the grid cell goes back to the pad
+    assert pad_args(app)["point"] == [board[1].z1, board[1].z2] and app.session_state["latent_source"] == "grid cell"
     app.button(key="board_remove_0").click().run()
     assert [b.source for b in app.session_state["latent_board"]] == ["grid cell"]
 
