@@ -48,14 +48,10 @@ def prepare_garment(image: Image.Image) -> np.ndarray:
     if max(image.size) > WORK_SIDE:
         image = image.copy()
         image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)  # averages: JPEG noise fades, edges stay
-    if _has_alpha(image):
-        rgba = image.convert("RGBA")
-        alpha = np.asarray(rgba.getchannel("A"), np.float32) / 255
-        x = np.asarray(rgba.convert("RGB").convert("L"), np.float32) / 255
-        background, noise = _background(np.where(alpha > 0.5, x, np.nan))
-        if np.isnan(background):  # a cut-out on transparency: the background that sets the garment off best
-            background = 1.0 if not (alpha > 0.5).any() or np.mean(x[alpha > 0.5]) < 0.5 else 0.0
-        x = alpha * x + (1 - alpha) * background
+    alpha = np.asarray(image.convert("RGBA").getchannel("A"), np.float32) / 255 if _has_alpha(image) else None
+    if alpha is not None and alpha.min() < 0.5:  # a cut-out: what is transparent is the background, white as
+        x = np.asarray(image.convert("RGBA").convert("RGB").convert("L"), np.float32) / 255  # in Fashion-MNIST
+        x, background, noise = alpha * x + (1 - alpha), 1.0, 0.0
     else:
         alpha, x = None, np.asarray(to_grayscale(image), np.float32) / 255
         background, noise = _background(x)
@@ -76,9 +72,6 @@ def _background(x: np.ndarray) -> tuple[float, float]:
     standard deviations of the border reach (at most 0.3)."""
     band = max(2, round(BORDER_SHARE * min(x.shape)))
     border = np.concatenate([x[:band].ravel(), x[-band:].ravel(), x[:, :band].ravel(), x[:, -band:].ravel()])
-    border = border[np.isfinite(border)]
-    if border.size == 0:  # transparency all round: the caller chooses
-        return float("nan"), 0.0
     level = float(np.median(border))
     spread = 1.4826 * float(np.median(np.abs(border - level)))
     return level, min(4 * spread, 0.3)
