@@ -143,7 +143,7 @@ def print_download(label: str, image: np.ndarray, name: str, key: str, where=st)
     size, method = st.session_state.latent_print_size, st.session_state.latent_print_method
     where.download_button(label, lambda: png_bytes(print_size(image, size, method)), on_click="ignore", key=key,
                           file_name=f"{name}_{size}px.png", mime="image/png",
-                          help=f"{size} × {size} pixels, resampled with {method.lower()}")
+                          help=f"{size} × {size} pixels, resampled: {method}")
 
 
 @st.fragment
@@ -172,7 +172,7 @@ def explorer(decoder: LatentDecoder, pad: PadData, n_items: int) -> None:
                     help="Horizontal latent coordinate; mirrors the dragged point")
     c2.number_input("z₂", -Z_LIMIT, Z_LIMIT, step=0.05, format="%.3f", key="latent_z2", on_change=set_source,
                     help="Vertical latent coordinate; mirrors the dragged point")
-    c3.button("🎲 Random sample (where the data is)", on_click=sample, args=(None,), disabled=isinstance(prior, str),
+    c3.button("🎲 Random sample (where the data is)", on_click=sample, args=(None,),
               help="A point drawn from a mixture fitted to where the encoder puts the training items, not from "
                    "N(0, I), whose draws often fall between the classes")
     if c4.button("➕ Keep on the mood board", key="keep_pad",

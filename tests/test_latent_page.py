@@ -315,3 +315,12 @@ def test_a_link_reopens_the_explorer_at_its_point():
     bad.run()
     assert not bad.exception and "The link could not be followed" in bad.warning[0].value
     assert pad_args(bad)["point"] == [0.0, 0.0]
+
+
+def test_without_the_prior_random_items_come_from_n01_and_class_samples_are_off(monkeypatch, tmp_path):
+    monkeypatch.setattr(config, "VAE_PRIOR_PATH", tmp_path / "vae_prior.npz")
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception and "vae_prior.npz is missing" in at.warning[0].value
+    assert at.button(key="sample_class").disabled
+    next(b for b in at.button if "Random sample" in b.label).click().run()
+    assert at.session_state["latent_source"] == "random sample from N(0, I)" and pad_args(at)["point"] != [0, 0]
