@@ -169,3 +169,19 @@ def png(image: Image.Image) -> bytes:
     buf = io.BytesIO()
     image.save(buf, "PNG")
     return buf.getvalue()
+
+
+@pytest.mark.slow
+def test_every_hostile_upload_becomes_an_item_or_a_message_naming_it():
+    """The hostile corpus (tests/hostile_corpus.py) through the explorer's upload path."""
+    from core.imageio import display_name
+    from tests.hostile_corpus import Accept, cases
+
+    for case in cases():
+        try:
+            item = prepare_garment(open_garment(case.data, case.name))
+        except InputError as e:
+            assert not isinstance(case.expect, Accept), (case.name, e)
+            assert f"`{display_name(case.name)}`" in str(e), (case.name, e)
+            continue
+        assert item.shape == (28, 28) and item.dtype == np.float32 and 0 <= item.min() <= item.max() <= 1, case.name
