@@ -327,7 +327,7 @@ def mood_board(decoder: LatentDecoder) -> None:
                 if n >= len(board):
                     break
                 item = board[n]
-                col.image(enlarge(images[n], 4), output_format="PNG",
+                col.image(enlarge(images[n], 4), width=112, output_format="PNG",
                           caption=f"{n + 1} · {item.label or '?'} ({item.source})")
                 b1, b2 = col.columns(2)
                 b1.button("✕", key=f"board_remove_{n}", help="Remove it from the board", on_click=board.pop,
