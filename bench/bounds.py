@@ -36,7 +36,11 @@ try:
 except InputError as e:
     print(str(e)[:60])
 """ + PEAK
-CLI = "import sys, runpy; sys.argv = ['core.clean', *sys.argv[1:]]\ntry:\n    runpy.run_module('core.clean', run_name='__main__')\nexcept SystemExit:\n    pass\n" + PEAK
+CLI = """
+import sys
+from core.clean import main
+main(sys.argv[1:])
+""" + PEAK
 
 
 def measure(code: str, *args: str) -> tuple[float, float, str]:
