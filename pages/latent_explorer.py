@@ -140,7 +140,8 @@ def sample(label: int | None) -> None:
 
 def print_download(label: str, image: np.ndarray, name: str, key: str, where=st) -> None:
     """A deferred download of one item at the chosen print size and resampling."""
-    size, method = st.session_state.latent_print_size, st.session_state.latent_print_method
+    size = st.session_state.get("latent_print_size", PRINT_SIZES[1])
+    method = st.session_state.get("latent_print_method", next(iter(PRINT_METHODS)))
     where.download_button(label, lambda: png_bytes(print_size(image, size, method)), on_click="ignore", key=key,
                           file_name=f"{name}_{size}px.png", mime="image/png",
                           help=f"{size} × {size} pixels, resampled: {method}")
@@ -178,6 +179,16 @@ def explorer(decoder: LatentDecoder, pad: PadData, n_items: int) -> None:
     if c4.button("➕ Keep on the mood board", key="keep_pad",
                  help=f"Kept as '{st.session_state.latent_source}' at z = ({z[0]:.3f}, {z[1]:.3f})"):
         keep(z, st.session_state.latent_source)
+    item, name = decoder.one(*z), f"vae_item_z1_{z[0]:+.3f}_z2_{z[1]:+.3f}"
+    c1, c2 = st.columns(2)
+    # Deferred: the PNG is made only when clicked, not on every drag step.
+    c1.download_button("⬇️ This item (280 px PNG)", lambda: png_bytes(enlarge(item, SCALE)), on_click="ignore",
+                       file_name=f"{name}.png", mime="image/png", help="Crisp 10× pixels")
+    print_download("⬇️ This item at print size", item, name, "print_pad", c2)
+
+
+def sampling_and_print_settings() -> None:
+    """Class samples and the print settings: outside the pad's fragment, which stays small for dragging."""
     c1, c2, c3, c4 = st.columns([4, 3, 3, 3], vertical_alignment="bottom")
     chosen = c1.selectbox("Class", range(len(CLASS_NAMES)), format_func=lambda i: CLASS_NAMES[i], index=3,
                           key="latent_class", disabled=isinstance(prior, str))
@@ -188,14 +199,7 @@ def explorer(decoder: LatentDecoder, pad: PadData, n_items: int) -> None:
     c4.selectbox("Resampling", list(PRINT_METHODS), key="latent_print_method",
                  help="Lanczos (a windowed sinc) smooths the 28×28 item up to print size without blocks; "
                       "nearest neighbour keeps the square pixels, for pixel art")
-    item, name = decoder.one(*z), f"vae_item_z1_{z[0]:+.3f}_z2_{z[1]:+.3f}"
-    c1, c2, c3 = st.columns([3, 3, 4], vertical_alignment="center")
-    # Deferred: the PNG is made only when clicked, not on every drag step.
-    c1.download_button("⬇️ This item (280 px PNG)", lambda: png_bytes(enlarge(item, SCALE)), on_click="ignore",
-                       file_name=f"{name}.png", mime="image/png", help="Crisp 10× pixels")
-    print_download("⬇️ This item at print size", item, name, "print_pad", c2)
-    c3.caption(f"Link to this point: `?z1={z[0]:.3f}&z2={z[1]:.3f}` (the address bar holds it; "
-               "open it to come back here).")
+    st.caption("The address bar always links to the point shown (`?z1=…&z2=…`): copy it to come back here.")
 
 
 def set_source() -> None:
@@ -455,6 +459,7 @@ if st.session_state.get("latent_link_error"):
     st.warning(f"The link could not be followed: {st.session_state.pop('latent_link_error')}; "
                "showing the origin instead.")
 explorer(decoder, pad, len(embedding.labels))
+sampling_and_print_settings()
 garment_section(decoder)
 mood_board(decoder)
 manifold(decoder)
