@@ -31,13 +31,16 @@ NEAREST_SHOWN = 8  # real test items shown beside a garment
 
 @st.cache_resource(show_spinner="Loading the VAE decoder and the embedding…")
 def load_explorer(decoder_path: str, embedding_path: str, encoder_card: str):
-    """The fast decoder, the test-set embedding, what the pad draws (embedding, browser decoder's URL), whether
-    the two disagree, and why the pad decodes on the server (None when the browser decodes)."""
+    """The fast decoder (the renderer), the test-set embedding, what the pad draws (embedding, browser decoder's
+    URL), whether the embedding or the renderer was made with another encoder than the shipped one, and why the
+    pad decodes on the server (None when the browser decodes)."""
     decoder, version, server_only = fast_decoder(Path(decoder_path))
     url = decoder_url(browser_dir(Path(decoder_path)), version) if version else ""
     embedding = load_embedding(embedding_path)
     decoder.one(0.0, 0.0)  # warm up now, not on the first drag
-    stale = read_card(encoder_card).get("sha256") not in (None, embedding.encoder_sha256)
+    encoder_sha256 = read_card(encoder_card).get("sha256")
+    drawn_for = (read_card(Path(decoder_path).with_suffix(".json")).get("encoder") or {}).get("sha256")
+    stale = encoder_sha256 not in (None, embedding.encoder_sha256) or drawn_for not in (None, encoder_sha256)
     return decoder, embedding, PadData.of(embedding.z_mean, embedding.labels, url), stale, server_only
 
 
@@ -255,12 +258,12 @@ def garment_section(decoder: LatentDecoder) -> None:
              width=196, output_format="PNG")
     if fit.poor:
         st.warning(f"This doesn't look like the clothing the model knows: the VAE reconstructs it worse than "
-                   f"{fit.percentile:.1f} % of the test items (error {fit.error:.3f} per pixel, where "
+                   f"{fit.percentile:.1f} % of the test items (structural error {fit.error:.3f}, where "
                    f"{FIT_PERCENTILE:.0f} % of them stay under {fit.threshold:.3f}). Its point and variations are "
                    "shown anyway, but expect them to look unlike it. One garment on a plain, even background "
                    "works best.")
     else:
-        st.success(f"The model can explain it: its reconstruction error ({fit.error:.3f} per pixel) is within the "
+        st.success(f"The model can explain it: its reconstruction error ({fit.error:.3f}, 1 − SSIM) is within the "
                    f"test items' range ({fit.percentile:.0f} % of them are reconstructed better; past "
                    f"{fit.threshold:.3f}, the worst {100 - FIT_PERCENTILE:.0f} %, an upload counts as unlike the "
                    "clothing it knows). Its point is ringed on the map; drag away and come back with "
@@ -437,7 +440,7 @@ st.write("Every dot is one clothing item of the test set, placed where the VAE's
          "Colours are classes; click a class in the legend to hide or show it. Start from a photo of your own "
          "garment below, draw random items of a class, and keep what you like on the mood board.")
 try:
-    decoder, embedding, pad, stale, server_only = load_explorer(str(config.weight_path(config.VAE_DECODER)),
+    decoder, embedding, pad, stale, server_only = load_explorer(str(config.weight_path(config.VAE_RENDERER)),
                                                                 str(config.VAE_EMBEDDING_PATH),
                                                                 str(config.card_path(config.VAE_ENCODER)))
 except (WeightsError, LatentError) as e:
@@ -449,8 +452,9 @@ prior = load_latent_prior(str(config.VAE_PRIOR_PATH))
 if server_only:
     st.info(f"Dragging waits for the server, because the decoder's browser files are unusable: {server_only}")
 if stale:
-    st.warning("The embedding was made by a different encoder than the shipped one, so dots may sit in the "
-               "wrong places. Retrain with `python -m core.train vae` to make both together.")
+    st.warning("The embedding or the renderer was made with a different encoder than the shipped one, so dots or "
+               "drawn items may sit in the wrong places. Retrain with `python -m core.train vae`, then "
+               "`python -m core.train renderer`.")
 if isinstance(prior, str):
     st.warning(f"Random items come from N(0, I) and class samples are off, because {prior}")
 

@@ -58,21 +58,21 @@ def test_the_browser_decoder_equals_the_keras_decoder(page, architecture):
     np.testing.assert_allclose(got, want, atol=1e-5)
 
 
-def test_the_pad_decodes_the_shipped_decoder_in_the_browser(page, app_url):
-    from core.config import VAE_DECODER
+def test_the_pad_decodes_the_shipped_renderer_in_the_browser(page, app_url):
+    from core.config import VAE_RENDERER
     from core.inference import load_model
 
     frame, _ = open_latent_pad(page, app_url, decodes="browser")
     z = np.round(np.random.default_rng(2).normal(0, 2, (32, 2)), 3).astype(np.float32)
     got = np.array(frame.evaluate("points => points.map((z) => window.latentPad.decode(z))", z.tolist()))
-    want = np.asarray(load_model(VAE_DECODER)(z, training=False)).reshape(len(z), -1)
+    want = np.asarray(load_model(VAE_RENDERER)(z, training=False)).reshape(len(z), -1)
     np.testing.assert_allclose(got, want, atol=1e-5)
 
 
 @pytest.mark.parametrize("decodes", ["browser", "server"])
 def test_dragging_the_point_redecodes_while_the_mouse_button_is_down(page, app_url, decodes):
     """Both ways of painting: the browser's decoder, and the server's images when its weights cannot load."""
-    from core.config import VAE_DECODER
+    from core.config import VAE_RENDERER
     from core.inference import load_model
     from core.serving.vae import LatentDecoder
     from core.render import to_uint8
@@ -102,7 +102,7 @@ def test_dragging_the_point_redecodes_while_the_mouse_button_is_down(page, app_u
                                  document.querySelector(`input[aria-label="${name}"]`).value === z[k].toFixed(3))""",
                            arg=list(z), timeout=30_000)
     assert z[0] > 0.05 and z[1] > 0.05  # dragged right and up
-    decoder = LatentDecoder(load_model(VAE_DECODER))
+    decoder = LatentDecoder(load_model(VAE_RENDERER))
     np.testing.assert_allclose(painted(frame), to_uint8(decoder.one(*z)), atol=1)
     assert frame.evaluate("window.latentPad.decodes") == decodes
 

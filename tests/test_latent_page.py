@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import config
-from core.config import VAE_DECODER
+from core.config import VAE_RENDERER
 from core.inference import load_model
 from core.render import to_uint8
 from core.serving.vae import LatentDecoder, load_embedding
@@ -34,7 +34,7 @@ def pad_image(args: dict) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def decoder() -> LatentDecoder:
-    return LatentDecoder(load_model(VAE_DECODER))
+    return LatentDecoder(load_model(VAE_RENDERER))
 
 
 @pytest.fixture
@@ -149,9 +149,9 @@ def test_missing_embedding_explains_how_to_train(monkeypatch, tmp_path):
 
 
 def test_tampered_decoder_is_refused(monkeypatch, tmp_path):
-    bad = tmp_path / "vae_decoder.keras"
+    bad = tmp_path / "vae_renderer.keras"
     bad.write_bytes(b"not a model")
-    (tmp_path / "vae_decoder.json").write_text(json.dumps({"sha256": "0" * 64}))
+    (tmp_path / "vae_renderer.json").write_text(json.dumps({"sha256": "0" * 64}))
     monkeypatch.setattr(config, "weight_path", lambda name: tmp_path / f"{name}.keras")
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception
@@ -163,7 +163,7 @@ def test_tampered_decoder_is_refused(monkeypatch, tmp_path):
 def test_without_a_usable_browser_export_the_server_decodes_and_the_page_says_why(monkeypatch, tmp_path, decoder,
                                                                                    damage):
     for suffix in (".keras", ".json", ".onnx"):
-        shutil.copy(config.weight_path(VAE_DECODER).with_suffix(suffix), tmp_path / f"{VAE_DECODER}{suffix}")
+        shutil.copy(config.weight_path(VAE_RENDERER).with_suffix(suffix), tmp_path / f"{VAE_RENDERER}{suffix}")
     if damage == "tampered":
         shutil.copytree(config.VAE_BROWSER_DECODER_DIR, tmp_path / config.VAE_BROWSER_DECODER_DIR.name)
         (tmp_path / config.VAE_BROWSER_DECODER_DIR.name / "decoder.bin.gz").write_bytes(b"\0" * 64)

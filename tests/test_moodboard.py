@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.config import CLASS_NAMES
 from core.moodboard import (MAX_ITEMS, BoardError, BoardItem, board_csv, contact_sheet, point_query,
                             read_board_csv, read_contact_sheet, read_point_query)
 from core.render import PRINT_METHODS, print_size, to_uint8

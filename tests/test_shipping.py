@@ -4,7 +4,7 @@ import tomllib
 import pytest
 
 from core.card import read_card, sha256
-from core.config import SHIPPED_ARCHITECTURES, WEIGHTS_DIR, model_name
+from core.config import FASHION_CLASSIFIER, SHIPPED_ARCHITECTURES, VAE_RENDERER, WEIGHTS_DIR, model_name
 from core.inference import load_model
 from core.limits import MAX_UPLOAD_MB
 from tests.conftest import ROOT
@@ -47,10 +47,12 @@ def test_every_weights_file_is_named_by_the_one_rule():
         assert shipped in architectures
         parts = ("encoder", "decoder") if model == "vae" else (None,)
         expected |= {model_name(model, arch, part) for arch in architectures for part in parts}
+    expected |= {VAE_RENDERER, FASHION_CLASSIFIER}  # the VAE's second decoder and the judge of its samples
     assert {p.stem for p in WEIGHTS} == expected
     assert {model_name("denoiser"), model_name("denoiser", "seed"), model_name("vae", "seed", "decoder")} == {
         "denoiser", "denoiser_seed", "vae_seed_decoder"}
 
 
 def test_weights_are_small():
-    assert sum(p.stat().st_size for p in WEIGHTS_DIR.rglob("*") if p.is_file()) < 30 * 2**20
+    # 48 MB today: the VAE's wider encoder (13 MB) and its renderer three times (Keras, ONNX, browser: 6.4 MB each).
+    assert sum(p.stat().st_size for p in WEIGHTS_DIR.rglob("*") if p.is_file()) < 64 * 2**20

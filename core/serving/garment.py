@@ -9,7 +9,7 @@ import numpy as np
 
 from core.config import IMAGE_SHAPE, LATENT_DIM
 from core.serving.vae import Embedding, LatentDecoder, grid_points
-from core.serving.vae_prior import LatentPrior
+from core.serving.vae_prior import LatentPrior, reconstruction_error
 
 if TYPE_CHECKING:
     import keras
@@ -20,7 +20,7 @@ VARIATION_GRID = 5  # variations: a 5×5 sheet around the garment's point, the g
 @dataclass(frozen=True)
 class GarmentFit:
     """A prepared garment's point on the map (encoder μ), its reconstruction through the VAE decoder, the
-    reconstruction's mean squared error per pixel and the share of test items reconstructed better (%)."""
+    reconstruction error (1 − SSIM: core.serving.vae_prior) and the share of test items reconstructed better (%)."""
 
     item: np.ndarray
     z: tuple[float, float]
@@ -47,7 +47,7 @@ class GarmentReader:
         x = np.asarray(item, np.float32).reshape(1, *IMAGE_SHAPE)
         z = self._encode(x).numpy().reshape(LATENT_DIM)
         reconstruction = self.decoder(z[None])[0]
-        error = float(np.mean((reconstruction - x[0, ..., 0]) ** 2))
+        error = float(reconstruction_error(x, reconstruction)[0])
         threshold = self.prior.fit_threshold
         return GarmentFit(x[0, ..., 0], (float(z[0]), float(z[1])), reconstruction, error,
                           self.prior.error_percentile(error), threshold, error > threshold)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.card import read_card, sha256
-from core.config import BROWSER_DECODER_STEM, CLASS_NAMES, LATENT_DIM, VAE_BROWSER_DECODER_DIR, VAE_ENCODER
+from core.config import BROWSER_DECODER_STEM, CLASS_NAMES, LATENT_DIM, VAE_ENCODER
 from core.garment import prepare_garment  # noqa: F401  (an upload as the encoder's input: pages, tests, benchmarks)
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from core.config import (SHIPPED_ARCHITECTURES, VAE_EMBEDDING_PATH, VAE_ENCODER,
 from core.data import load_fashion_mnist, to_float
 from core.models.vae import build_vae
 from core.serving.vae import browser_dir, encode_means, export_browser_decoder, export_onnx, onnx_path, save_embedding
-from core.serving.vae_prior import ALL_COMPONENTS, CLASS_COMPONENTS, fit_prior, save_prior
+from core.serving.vae_prior import ALL_COMPONENTS, CLASS_COMPONENTS, fit_prior, reconstruction_error, save_prior
 from core.training.common import (epochs_run, fashion_parser, recipe_from_args, save_with_card, Stopwatch,
                                   train_validation_split)
 
@@ -103,13 +103,13 @@ def write_prior(folder: Path, encoder: keras.Model, decoder: keras.Model, data, 
     (core.serving.vae_prior); write ``vae_prior.npz`` and record it in the encoder's card."""
     x_test = to_float(data.x_test)
     z_test = encode_means(encoder, x_test)
-    errors = np.concatenate([np.mean((np.asarray(decoder(z_test[i : i + 1000])) - x_test[i : i + 1000]) ** 2,
-                                     axis=(1, 2, 3)) for i in range(0, len(z_test), 1000)])
+    errors = np.concatenate([reconstruction_error(x_test[i : i + 1000], decoder(z_test[i : i + 1000]))
+                             for i in range(0, len(z_test), 1000)])
     prior = fit_prior(encode_means(encoder, to_float(data.x_train)), data.y_train, errors, encoder_sha256, seed)
     path = folder / VAE_PRIOR_PATH.name
     save_prior(path, prior)
     entry = {"file": path.name, "sha256": sha256(path), "mixture_components": {"all": ALL_COMPONENTS,
-             "per_class": CLASS_COMPONENTS}, "fit_threshold_mse": round(prior.fit_threshold, 5)}
+             "per_class": CLASS_COMPONENTS}, "fit_threshold_1_minus_ssim": round(prior.fit_threshold, 5)}
     update_card(folder / f"{VAE_ENCODER}.json", prior=entry)
     return entry
 
