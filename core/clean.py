@@ -2,6 +2,7 @@
 itself is core.serving.documents.
 
     python -m core.clean INPUT... --out DIR [--mode gray|bw]   # files or folders; PNG out; bad files skipped
+    python -m core.clean INPUT... --out DIR --pdf [--ocr] [--deskew]   # also NAME.pdf (searchable), NAME.txt
 """
 from __future__ import annotations
 
@@ -49,13 +50,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="clean on Ray Data (pip install -r requirements-archive.txt): an embedded local Ray, or "
                              "the cluster at ADDRESS (or RAY_ADDRESS); --out may then be a URI, e.g. s3://bucket/out")
     parser.add_argument("--gpus-per-worker", type=float, default=0, help="with --ray: GPUs per cleaning worker")
-    parser.add_argument("--pdf", action="store_true", help="with --ray: also one PDF per source document (doc.pdf)")
+    parser.add_argument("--pdf", action="store_true", help="also one PDF per input file (NAME.pdf, pages in order)")
+    parser.add_argument("--ocr", action="store_true", help="read the text: a searchable PDF and NAME.txt per file")
+    parser.add_argument("--deskew", action="store_true",
+                        help="turn pages upright and straighten skewed ones before cleaning (pages without text stay)")
     args = parser.parse_args(argv)
     if args.ray is not None:  # the only path that imports Ray
         from core.archive import run
         return run(args)
 
     from core.inference import WeightsError, load_model
+    from core.searchable_pdf import document_files
 
     try:
         model = load_model("documents", args.model)
@@ -64,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     files = gather(args.inputs)
     args.out.mkdir(parents=True, exist_ok=True)
-    failures, written, used = [], 0, set()
+    failures, written, used, used_docs = [], 0, set(), set()
     for i, path in enumerate(files):
         name = display_name(str(path))
         bar = (lambda f, i=i, name=name: _bar(i + f, len(files), name)) if not args.quiet else None
@@ -75,9 +80,15 @@ def main(argv: list[str] | None = None) -> int:
             if path.stat().st_size > MAX_UPLOAD_BYTES:  # refused before it is read into memory
                 raise InputError(f"`{name}` is {path.stat().st_size / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB "
                                  "per file. Split it or reduce its resolution.")
-            for page in clean_upload(model, path.read_bytes(), path.name, args.pdf_dpi, progress=bar):
+            pages = []
+            for page in clean_upload(model, path.read_bytes(), path.name, args.pdf_dpi, progress=bar,
+                                     straighten=args.deskew, ocr=args.ocr):
                 (args.out / output_name(page.source, page.index, page.count, used)).write_bytes(page.png(args.mode))
+                page.pixels = None  # its PNG (and its text) is all a PDF needs
+                pages.append(page)
                 pages_written += 1
+            for doc, data in document_files(pages, args.mode, args.pdf, args.ocr, used_docs):
+                (args.out / doc).write_bytes(data)
         except (InputError, OSError) as e:
             kept = f" ({pages_written} page(s) written before)" if pages_written else ""
             failures.append(f"{name}: {e}{kept}")

@@ -244,6 +244,8 @@ class CleanedPage:
     pixels: tuple[np.ndarray, np.ndarray] | None = None  # (clean gray uint8, black & white bits packed along rows)
     note: str | None = None
     name: str = ""  # output file name (PNG), unique within its job
+    turn: object | None = None  # what straightening did (core.documents.orient.Turn), when it ran
+    lines: list | None = None  # the recognised text (core.ocr.Line), when read
 
     @property
     def label(self) -> str:
@@ -281,30 +283,44 @@ def _encode(image: Image.Image, dpi: float) -> bytes:
     return buf.getvalue()
 
 
-def clean_page(model, upload, index: int, tick: Callable[[float], None] | None = None) -> CleanedPage:
+def clean_page(model, upload, index: int, tick: Callable[[float], None] | None = None, straighten: bool = False,
+               ocr: bool = False) -> CleanedPage:
     """Decode and clean page ``index`` of an open ``core.imageio.Upload``; only its output pixels are kept
-    (its PNGs are made when asked for)."""
+    (its PNGs are made when asked for). ``straighten``: made upright and level first; ``ocr``: its text read."""
     from core.imageio import gray_to_float
 
     page = upload.page(index)
-    size, dpi, note = page.image.size, page.dpi, page.note
-    x = gray_to_float(page.image)
+    image, turn, dpi, note = page.image, None, page.dpi, page.note
     del page  # the decoded image is not needed any more
+    if straighten:
+        from core.documents.orient import straighten as upright
+
+        image, turn = upright(image)
+    size = image.size
+    x = gray_to_float(image)
+    del image
     cleaned, paper = clean_both(model, x, progress=tick)
     del x
     bits = np.packbits(paper, axis=1)
     del paper
     cleaned *= 255.0  # in place: a page can be 40 megapixels
     cleaned += 0.5
-    return CleanedPage(upload.name, index, upload.count, size, dpi, pixels=(cleaned.astype(np.uint8), bits), note=note)
+    result = CleanedPage(upload.name, index, upload.count, size, dpi, pixels=(cleaned.astype(np.uint8), bits), note=note,
+                         turn=turn)
+    if ocr:
+        from core.searchable_pdf import ocr_page
+
+        result.lines = ocr_page(result)
+    return result
 
 
 def clean_upload(model, data: bytes, filename: str, dpi: int, left: int | None = None,
-                 progress: Callable[[float], None] | None = None) -> Iterator[CleanedPage]:
+                 progress: Callable[[float], None] | None = None, **options: bool) -> Iterator[CleanedPage]:
     """Clean one file page by page on the worker (open → for each page: decode → clean → release the input).
 
     ``InputError`` naming the file when it breaks a limit (before any page) or a page is damaged.
-    ``left``: pixels still allowed in the job; ``progress``: fraction of this file done (by pixels)."""
+    ``left``: pixels still allowed in the job; ``progress``: fraction of this file done (by pixels);
+    ``options``: ``clean_page``'s ``straighten`` and ``ocr``."""
     from core.imageio import open_upload
 
     upload = on_worker(lambda _: open_upload(data, filename, dpi, left))
@@ -312,7 +328,7 @@ def clean_upload(model, data: bytes, filename: str, dpi: int, left: int | None =
         done, total = 0, max(upload.pixels, 1)
         for i, (w, h) in enumerate(upload.sizes):
             tick = (lambda f, d=done, n=w * h: progress((d + f * n) / total)) if progress else None
-            yield on_worker(partial(clean_page, model, upload, i), progress=tick)
+            yield on_worker(partial(clean_page, model, upload, i, **options), progress=tick)
             done += w * h
             if progress:
                 progress(done / total)
