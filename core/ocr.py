@@ -7,6 +7,7 @@ import shutil
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -56,12 +57,20 @@ def available(engine: str) -> bool:
 _LOCK = threading.Lock()  # RapidOCR keeps per-call switches (use_det, use_rec) on the shared engine
 
 
+# The models inside rapidocr's wheel, named so that it never looks for (or downloads) others.
+RAPID_MODELS = {"Det": "PP-OCRv6_det_small.onnx", "Rec": "PP-OCRv6_rec_small.onnx",
+                "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx"}
+
+
 @lru_cache(maxsize=1)
 def _rapid():
+    import rapidocr
     from rapidocr import RapidOCR
 
-    return RapidOCR(params={"Global.log_level": "warning", "Global.use_cls": False, "Global.text_score": MIN_SCORE,
-                            "Global.max_side_len": DETECT_SIDE,
+    models = Path(rapidocr.__file__).parent / "models"
+    paths = {f"{task}.model_path": str(models / name) for task, name in RAPID_MODELS.items()}
+    return RapidOCR(params={**paths, "Global.log_level": "warning", "Global.use_cls": False,
+                            "Global.text_score": MIN_SCORE, "Global.max_side_len": DETECT_SIDE,
                             "EngineConfig.onnxruntime.intra_op_num_threads": THREADS,
                             "EngineConfig.onnxruntime.inter_op_num_threads": 1})
 
