@@ -92,18 +92,29 @@ def add_text(pdf: bytes, pages_lines: Sequence[Sequence[Line]], sizes: Sequence[
     return out.getvalue()
 
 
+def read_pages(pages: Sequence, mode: str = "gray", engine: str = DEFAULT_ENGINE,
+               progress: Callable[[float], None] | None = None) -> None:
+    """Read the text of every cleaned page (``CleanedPage``) not read yet, into its ``lines``."""
+    for i, page in enumerate(pages):
+        if page.lines is None:
+            page.lines = ocr_page(page, mode, engine)
+        if progress:
+            progress((i + 1) / len(pages))
+
+
+def plain_text(pages: Sequence) -> str:
+    """The text of read pages, a form feed between pages."""
+    return PAGE_BREAK.join(text_of(page.lines or []) + "\n" for page in pages)
+
+
 def document(pages: Sequence, mode: str = "gray", engine: str = DEFAULT_ENGINE,
              progress: Callable[[float], None] | None = None) -> tuple[bytes, str]:
     """A document's cleaned pages (``CleanedPage``) read and written as (searchable PDF, plain text)."""
     from core.serving.documents import pdf_bytes
 
-    found = []
-    for i, page in enumerate(pages):
-        found.append(page.lines if page.lines is not None else ocr_page(page, mode, engine))
-        if progress:
-            progress((i + 1) / len(pages))
-    text = PAGE_BREAK.join(text_of(lines) + "\n" for lines in found)
-    return add_text(pdf_bytes(list(pages), mode), found, [p.size for p in pages]), text
+    read_pages(pages, mode, engine, progress)
+    pdf = add_text(pdf_bytes(list(pages), mode), [p.lines for p in pages], [p.size for p in pages])
+    return pdf, plain_text(pages)
 
 
 def document_files(pages: Sequence, mode: str, pdf: bool, ocr: bool, used: set[str] | None = None,
