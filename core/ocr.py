@@ -16,7 +16,11 @@ DEFAULT_ENGINE = "rapidocr"
 DETECT_SIDE = 2000  # RapidOCR finds and reads lines on a copy at most this many pixels a side (its default)
 THREADS = 2  # ONNX Runtime threads: the machines this serves have 2 cores
 MIN_SCORE = 0.5  # lines read with less confidence are dropped (RapidOCR's default)
+MIN_TEXT_SIDE = 8  # a page narrower than this (pixels) holds no text to read
+STRIP_RATIO = 25  # a page longer than this many times its width is read in pieces that are not
 COLUMN_FILL = 0.5  # a vertical gap splits columns when the lines on each side fill this share of their width
+ROW_OVERLAP = 0.2  # share of a line box's height, top and bottom, that may overlap the next row's
+COLUMN_LINE = 8  # ... and are at least this many line heights long (a table's cells are shorter: rows first)
 
 Box = tuple[float, float, float, float]  # (left, top, right, bottom) in page pixels
 
@@ -69,7 +73,7 @@ def _rapid():
 
     models = Path(rapidocr.__file__).parent / "models"
     paths = {f"{task}.model_path": str(models / name) for task, name in RAPID_MODELS.items()}
-    return RapidOCR(params={**paths, "Global.log_level": "warning", "Global.use_cls": False,
+    return RapidOCR(params={**paths, "Global.log_level": "error", "Global.use_cls": False,
                             "Global.text_score": MIN_SCORE, "Global.max_side_len": DETECT_SIDE,
                             "EngineConfig.onnxruntime.intra_op_num_threads": THREADS,
                             "EngineConfig.onnxruntime.inter_op_num_threads": 1})
@@ -113,12 +117,34 @@ def _rgb(page: np.ndarray) -> np.ndarray:
     return np.repeat(page[:, :, None], 3, axis=2) if page.ndim == 2 else page
 
 
+def readable(shape: tuple[int, ...]) -> bool:
+    """Whether a page of this (H, W) can hold text to read whole: not too thin, not too long for its width."""
+    return min(shape[:2]) >= MIN_TEXT_SIDE and max(shape[:2]) <= STRIP_RATIO * min(shape[:2])
+
+
 def read(page: np.ndarray, engine: str = DEFAULT_ENGINE) -> list[Line]:
-    """The text lines of a uint8 (H, W) page with word boxes in its pixels, in reading order."""
+    """The text lines of a uint8 (H, W) page with word boxes in its pixels, in reading order (a long strip is
+    read in pieces; one too thin for text has none)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown OCR engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    page = np.asarray(page, np.uint8)
+    h, w = page.shape[:2]
+    if min(h, w) < MIN_TEXT_SIDE:
+        return []
+    if not readable(page.shape):
+        step, lines = STRIP_RATIO * min(h, w), []
+        for at in range(0, max(h, w), step):
+            piece = page[at:at + step] if h > w else page[:, at:at + step]
+            dx, dy = (0, at) if h > w else (at, 0)
+            lines += [_moved(line, dx, dy) for line in read(piece, engine)] if min(piece.shape[:2]) else []
+        return lines
     lines = _read_tesseract(page) if engine == "tesseract" else _read_rapid(page)
     return [lines[i] for i in reading_order([line.box for line in lines])]
+
+
+def _moved(line: Line, dx: float, dy: float) -> Line:
+    move = lambda b: (b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy)  # noqa: E731
+    return Line(tuple(Word(w.text, move(w.box)) for w in line.words), move(line.box), line.score)
 
 
 def _read_rapid(page: np.ndarray) -> list[Line]:
@@ -174,10 +200,14 @@ def _read_tesseract(page: np.ndarray) -> list[Line]:
 
 def reading_order(boxes: list[Box]) -> list[int]:
     """Indices of line boxes in reading order by recursive XY cuts at the widest gap: a vertical gap splits
-    columns when the lines on both sides fill their column (text), else rows are split first (a table reads
-    row by row, its cells left to right)."""
-    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    columns when the lines on both sides are long and fill their column (running text), else rows are split
+    first (a table reads row by row, its cells left to right)."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4).copy()
     height = float(np.median(b[:, 3] - b[:, 1])) if len(b) else 0.0
+    # detected boxes reach beyond the ink above and below (RapidOCR unclips them): table rows would touch
+    margin = ROW_OVERLAP * (b[:, 3] - b[:, 1])
+    b[:, 1] += margin
+    b[:, 3] -= margin
 
     def gaps(idx: np.ndarray, axis: int, least: float) -> list[np.ndarray]:
         # the boxes cut in two at the widest gap along ``axis`` that is wider than ``least`` (else one part)
@@ -194,8 +224,9 @@ def reading_order(boxes: list[Box]) -> list[int]:
             return [idx]
         return [idx[np.concatenate(groups[:k])], idx[np.concatenate(groups[k:])]]
 
-    def filled(idx: np.ndarray) -> bool:
-        return float(np.median(b[idx, 2] - b[idx, 0])) >= COLUMN_FILL * (b[idx, 2].max() - b[idx, 0].min())
+    def filled(idx: np.ndarray) -> bool:  # lines of running text: long, and as wide as their column
+        width = float(np.median(b[idx, 2] - b[idx, 0]))
+        return width >= COLUMN_FILL * (b[idx, 2].max() - b[idx, 0].min()) and width >= COLUMN_LINE * height
 
     def order(idx: np.ndarray) -> list[int]:
         if len(idx) <= 1:

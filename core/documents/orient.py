@@ -78,9 +78,11 @@ def detect(image: Image.Image) -> Turn:
     """The turn that makes a page's text upright and level; ``Turn()`` for a page without readable text."""
     from deskew import determine_skew
 
-    from core.ocr import line_scores, upside_down
+    from core.ocr import line_scores, readable, upside_down
 
     small = _small(image)
+    if not readable(small.size):  # a strip: no lines to level, nothing to turn
+        return Turn()
     skew = determine_skew(np.asarray(small), angle_pm_90=True, min_deviation=SKEW_STEP)
     if skew is None:
         return Turn()
