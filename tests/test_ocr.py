@@ -140,3 +140,11 @@ def test_ocr_runs_offline_and_writes_nothing(tmp_path):
     assert out.returncode == 0, out.stderr
     assert similarity(out.stdout) >= 0.98
     assert files() == before
+
+
+@pytest.mark.parametrize("shape", [(1, 5000), (5000, 1), (1, 1), (40, 20000)])
+def test_strips_and_specks_have_no_text_and_stay_as_they_are(shape):
+    page = np.zeros(shape, np.uint8)
+    assert read(page) == []
+    image = Image.fromarray(page)
+    assert straighten(image)[0] is image
