@@ -70,7 +70,7 @@ def _lines(image: Image.Image) -> tuple[list, list]:
 def _crops(image: Image.Image, boxes: list) -> list[np.ndarray]:
     """The longest lines, each cut to at most ``SAMPLE_RATIO`` line heights."""
     page = np.asarray(image)
-    return [page[int(y0):int(np.ceil(y1)), int(x0):int(min(x1, x0 + SAMPLE_RATIO * (y1 - y0)))]
+    return [page[max(0, int(y0)):int(np.ceil(y1)), max(0, int(x0)):int(min(x1, x0 + SAMPLE_RATIO * (y1 - y0)))]
             for x0, y0, x1, y1 in sorted(boxes, key=lambda b: b[0] - b[2])[:SAMPLE_LINES]]
 
 

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -40,6 +40,9 @@ MODES = {"gray": "clean gray", "bw": "black & white"}  # output modes, as the UI
 PNG_LEVEL = 4  # zlib level of the output PNGs: on cleaned A4 pages half the time of the default 6 for 1 % more bytes
 PDF_MIN_SIDE, PDF_MAX_SIDE = 3.0, 14400.0  # page sides viewers accept, in PDF units (1/72 inch)
 T = TypeVar("T")
+if TYPE_CHECKING:
+    from core.documents.orient import Turn
+    from core.ocr import Line
 
 
 def _round_up(n: int, k: int) -> int:
@@ -244,8 +247,8 @@ class CleanedPage:
     pixels: tuple[np.ndarray, np.ndarray] | None = None  # (clean gray uint8, black & white bits packed along rows)
     note: str | None = None
     name: str = ""  # output file name (PNG), unique within its job
-    turn: object | None = None  # what straightening did (core.documents.orient.Turn), when it ran
-    lines: list | None = None  # the recognised text (core.ocr.Line), when read
+    turn: Turn | None = None  # what straightening did, when it ran
+    lines: list[Line] | None = None  # the recognised text, when read
 
     @property
     def label(self) -> str:
