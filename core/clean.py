@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                                      straighten=args.deskew, ocr=args.ocr):
                 (args.out / output_name(page.source, page.index, page.count, used)).write_bytes(page.png(args.mode))
                 page.pixels = None  # its PNG (and its text) is all a PDF needs
-                pages.append(page)
+                if args.pdf or args.ocr:
+                    pages.append(page)
                 pages_written += 1
             for doc, data in document_files(pages, args.mode, args.pdf, args.ocr, used_docs):
                 (args.out / doc).write_bytes(data)
