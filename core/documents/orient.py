@@ -1,6 +1,7 @@
 """Upright, straight pages: the skew of the text lines (the ``deskew`` library's Hough estimate, over ±90°),
 then which way up the lines read (RapidOCR's detector says whether they run across or down the page, its
-direction classifier which way up they are, its recogniser that they are text). A page without readable text is left alone."""
+direction classifier which way up they are, its recogniser that they are text). A page without readable text
+is left alone."""
 from __future__ import annotations
 
 from dataclasses import dataclass

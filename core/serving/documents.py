@@ -308,8 +308,8 @@ def clean_page(model, upload, index: int, tick: Callable[[float], None] | None =
     del paper
     cleaned *= 255.0  # in place: a page can be 40 megapixels
     cleaned += 0.5
-    result = CleanedPage(upload.name, index, upload.count, size, dpi, pixels=(cleaned.astype(np.uint8), bits), note=note,
-                         turn=turn)
+    result = CleanedPage(upload.name, index, upload.count, size, dpi, pixels=(cleaned.astype(np.uint8), bits),
+                         note=note, turn=turn)
     if ocr:
         from core.searchable_pdf import ocr_page
 
