@@ -68,6 +68,45 @@ def engines(n: int) -> None:
         print("| " + " | ".join(r) + " |")
 
 
+# Kaggle page 101.png's text as printed (our transcription of its clean target; its last line, cut in half by
+# the page's edge, left out); other Kaggle pages print the same text on other paper.
+KAGGLE_101 = """There exist several methods to design fo
+be filled in. For instance, fields may be surr
+ing boxes, by light rectangles or by guiding ru
+ods specify where to write and, therefore, m
+of skew and overlapping with other parts of
+guides can be located on a separate sheet
+located below the form or they can be print
+form. The use of guides on a separate she
+from the point of view of the quality of th
+but requires giving more instructions and,
+restricts its use to tasks where this type of a"""
+
+
+def real(n: int) -> None:
+    """Real Kaggle scans printing page 101's text: each engine on the scan as it is, and RapidOCR on the page our
+    cleaner made of it (straightened first), against the transcription."""
+    from core.documents.real import load_real_pairs
+    from core.documents.orient import straighten
+    from core.imageio import gray_to_float
+    from core.inference import load_model
+    from core.ocr import available, read, text_of
+    from core.render import to_uint8
+    from core.serving.documents import clean_both
+
+    pairs = load_real_pairs()
+    ref = next(p for p in pairs if p.name == "101.png").clean.astype(np.float32)
+    same = [p for p in pairs if p.clean.shape == ref.shape and np.corrcoef(p.clean.ravel(), ref.ravel())[0, 1] > 0.9]
+    model = load_model("documents")
+    cut = KAGGLE_101.count("\n") + 1  # lines of the transcription: the cut last line is not scored
+    score = lambda text: 1 - cer("\n".join(text.splitlines()[:cut]), KAGGLE_101)  # noqa: E731
+    print("| Kaggle page | rapidocr, scan | tesseract, scan | rapidocr, straightened + cleaned |\n|---|---|---|---|")
+    for p in same[:n * 3]:
+        cleaned = to_uint8(clean_both(model, gray_to_float(straighten(Image.fromarray(p.noisy))[0]))[0])
+        tess = f"{score(text_of(read(p.noisy, 'tesseract'))):.4f}" if available("tesseract") else "-"
+        print(f"| {p.name} | {score(text_of(read(p.noisy))):.4f} | {tess} | {score(text_of(read(cleaned))):.4f} |")
+
+
 def orient(n: int) -> None:
     """Turn pages by known angles and quarter turns; how far from level and upright they come back."""
     from core.documents.orient import detect
@@ -178,12 +217,12 @@ def sizes(n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("parts", nargs="*", default=["engines", "orient", "speed", "sizes"])
+    parser.add_argument("parts", nargs="*", default=["engines", "real", "orient", "speed", "sizes"])
     parser.add_argument("--pages", type=int, default=3, help="pages per set")
     args = parser.parse_args()
     for part in args.parts:
         print(f"\n### {part}  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)\n", flush=True)
-        {"engines": engines, "orient": orient, "speed": speed, "sizes": sizes}[part](args.pages)
+        {"engines": engines, "real": real, "orient": orient, "speed": speed, "sizes": sizes}[part](args.pages)
 
 
 if __name__ == "__main__":
