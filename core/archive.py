@@ -35,8 +35,8 @@ import pyarrow.parquet as pq
 from core.atomic import is_partial, write_fs
 from core.card import sha256
 from core.config import weight_path
-from core.naming import (SUFFIXES, NamePlan, inside, out_is_input_folder, page_name, page_stem, safe_folder,
-                         skip_when_walking)
+from core.naming import (SUFFIXES, NamePlan, document_names, inside, out_is_input_folder, page_name, page_stem,
+                         safe_folder, skip_when_walking)
 
 MANIFEST = "manifest.parquet"
 PARTS = "manifest-parts"  # rows flushed during a run, so a run that dies still counts as done what it did
@@ -174,7 +174,7 @@ def _one_page(pdf, index: int, name: str) -> tuple[bytes, int] | str:
 class Cleaner:
     """A Ray actor: loads the model once (safe_mode, checksum-verified), then cleans and writes pages."""
 
-    def __init__(self, model: list, dest: str, threads: int = WORKER_CPUS) -> None:
+    def __init__(self, model: list, dest: str, threads: int = WORKER_CPUS, straighten: bool = False) -> None:
         import ray
         import tensorflow as tf
 
@@ -190,6 +190,7 @@ class Cleaner:
             self.model = load_model("documents", Path(tmp, keras_file))
         self.fs, self.dest = resolve(dest)
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.straighten = straighten
 
     def __call__(self, batch: dict) -> dict:
         rows = [dict(zip(batch, values)) for values in zip(*batch.values())]
@@ -214,7 +215,7 @@ class Cleaner:
             first = row["page"] - 1 if row["payload"] and row["pages"] > 1 else None
             with open_upload(payload, display_name(row["source"]), int(row["pdf_dpi"]), whole=False,
                              first=first) as upload:
-                page = clean_page(self.model, upload, int(row["index"]))
+                page = clean_page(self.model, upload, int(row["index"]), straighten=self.straighten)
             data = page.png(row["mode"])
             write_fs(self.fs, f"{self.dest}/{result['output']}", data)
             result.update(status="cleaned", output_bytes=len(data), width=page.size[0], height=page.size[1],
@@ -227,10 +228,12 @@ class Cleaner:
         return result
 
 
-def _document_pdf(dest: str, pdf: str, pages: list[dict], mode: str) -> str:
-    """Write one document's cleaned pages (PNGs in DEST) as ``pdf`` with the page's PDF writer; the error
-    message, or "" when written."""
-    from core.serving.documents import CleanedPage, pdf_bytes
+def _document_files(dest: str, folder: str, doc: str, pages: list[dict], mode: str,
+                    outputs: tuple[bool, bool] = (True, False)) -> str:
+    """Write one document's files (``doc.pdf``, ``doc.txt``: ``outputs`` = (pdf, ocr), see
+    ``core.searchable_pdf.document_files``) in ``folder`` from its cleaned pages (PNGs in DEST); the error, or ""."""
+    from core.searchable_pdf import document_files
+    from core.serving.documents import CleanedPage
 
     fs, root = resolve(dest)
     try:
@@ -240,23 +243,27 @@ def _document_pdf(dest: str, pdf: str, pages: list[dict], mode: str) -> str:
                 png = f.read()  # the PNG of this run's mode, which is all pdf_bytes reads for that mode
             cleaned.append(CleanedPage(p["source"], p["page"] - 1, p["pages"], (p["width"], p["height"]), p["dpi"],
                                        pngs={mode: png}))
-        write_fs(fs, f"{root}/{pdf}", pdf_bytes(cleaned, mode))
+        for name, data in document_files(cleaned, doc, mode, *outputs):
+            write_fs(fs, f"{root}/{PurePosixPath(folder, name)}", data)
         return ""
     except Exception as e:  # one document's PDF failing does not stop the others
         return f"{type(e).__name__}: {e}"
 
 
-def write_pdfs(ray, frame: pd.DataFrame, existing: set[str], dest: str, mode: str) -> tuple[int, list[str]]:
-    """One PDF per document whose pages are all done, next to its pages (``doc.pdf``), as Ray tasks; a
-    PDF that exists is rewritten only when a page was cleaned in this run. (PDFs tried, failures)."""
-    task = ray.remote(num_cpus=WORKER_CPUS)(_document_pdf)
+def write_pdfs(ray, frame: pd.DataFrame, existing: set[str], dest: str, mode: str,
+               outputs: tuple[bool, bool] = (True, False)) -> tuple[int, list[str]]:
+    """Each document's files (``doc.pdf``, ``doc.txt``), beside its pages, from the pages cleaned (bad pages were
+    reported and are left out, as in the plain CLI), as Ray tasks; they are rewritten only when a page was
+    cleaned in this run or one is missing. (documents tried, failures)."""
+    task = ray.remote(num_cpus=WORKER_CPUS)(_document_files)
     jobs = {}
     for (source, folder, doc), g in frame[frame.page > 0].groupby(["source", "folder", "doc"]):
-        pdf = str(PurePosixPath(folder, doc + ".pdf"))
-        if not g.status.isin(DONE).all() or ((g.status == "skipped").all() and pdf in existing):
+        done = g[g.status.isin(DONE)]
+        names = {str(PurePosixPath(folder, name)) for name in document_names(doc, *outputs)}
+        if done.empty or (not (done.status == "cleaned").any() and names <= existing):
             continue
-        pages = g.sort_values("page")[["source", "page", "pages", "output", "width", "height", "dpi"]]
-        jobs[source] = task.remote(dest, pdf, pages.to_dict("records"), mode)
+        pages = done.sort_values("page")[["source", "page", "pages", "output", "width", "height", "dpi"]]
+        jobs[source] = task.remote(dest, folder, doc, pages.to_dict("records"), mode, outputs)
     errors = dict(zip(jobs, ray.get(list(jobs.values()))))
     return len(jobs), [f"{source} (PDF): {error}" for source, error in errors.items() if error]
 
@@ -372,7 +379,8 @@ def run(args: argparse.Namespace) -> int:
                             num_cpus=0, compute=ray.data.TaskPoolStrategy(size=max(1, workers // 8)),
                             runtime_env=env)
                   .map_batches(Cleaner, batch_size=1, num_cpus=WORKER_CPUS, num_gpus=gpus or None,
-                               fn_constructor_kwargs={"model": [ray.put(model_files)], "dest": dest_uri},
+                               fn_constructor_kwargs={"model": [ray.put(model_files)], "dest": dest_uri,
+                                                      "straighten": bool(getattr(args, "deskew", False))},
                                compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=2),
                                runtime_env=env))
             for batch in ds.iter_batches(batch_format="pandas", batch_size=None):
@@ -387,7 +395,8 @@ def run(args: argparse.Namespace) -> int:
         _write_table(dest_fs, f"{dest}/{MANIFEST}", pd.concat([manifest[COLUMNS], others[COLUMNS]]))
         if old_parts or _parts(dest_fs, dest):  # the manifest now holds what they held
             dest_fs.delete_dir(f"{dest}/{PARTS}")
-        pdfs = write_pdfs(ray, manifest, existing, dest_uri, mode) if getattr(args, "pdf", False) else None
+        outputs = (bool(getattr(args, "pdf", False)), bool(getattr(args, "ocr", False)))
+        pdfs = write_pdfs(ray, manifest, existing, dest_uri, mode, outputs) if any(outputs) else None
     finally:
         ctx.target_max_block_size, ctx.enable_progress_bars = saved
         if started:

@@ -2,9 +2,11 @@
 itself is core.serving.documents, the names core.naming, the writes core.atomic.
 
     python -m core.clean INPUT... --out DIR [--mode gray|bw]   # files or folders; PNG out; bad pages skipped
+    python -m core.clean INPUT... --out DIR --pdf [--ocr] [--deskew]   # also NAME.pdf (searchable), NAME.txt
 
-Any file size and page count, one page in memory at a time; sub-folders are kept under DIR; inputs are never
-written (an output that would replace an input gets another name) and DIR is never read as input.
+Any file size and page count, one page in memory at a time (with --pdf or --ocr a document's encoded pages are
+kept for its PDF and text); sub-folders are kept under DIR; inputs are never written (an output that would
+replace an input gets another name) and DIR is never read as input.
 """
 from __future__ import annotations
 
@@ -87,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="clean on Ray Data (pip install -r requirements-archive.txt): an embedded local Ray, or "
                              "the cluster at ADDRESS (or RAY_ADDRESS); --out may then be a URI, e.g. s3://bucket/out")
     parser.add_argument("--gpus-per-worker", type=float, default=0, help="with --ray: GPUs per cleaning worker")
-    parser.add_argument("--pdf", action="store_true", help="with --ray: also one PDF per source document (doc.pdf)")
+    parser.add_argument("--pdf", action="store_true", help="also one PDF per input file (NAME.pdf, pages in order)")
+    parser.add_argument("--ocr", action="store_true", help="read the text: a searchable PDF and NAME.txt per file")
+    parser.add_argument("--deskew", action="store_true",
+                        help="turn pages upright and straighten skewed ones before cleaning (pages without text stay)")
     args = parser.parse_args(argv)
     try:
         if args.ray is not None:  # the only path that imports Ray
@@ -124,19 +129,22 @@ def main(argv: list[str] | None = None) -> int:
 
 def _clean_file(model, path: Path, folder: Path, stem: str, args: argparse.Namespace, bar, failures: list[str]
                 ) -> int:
-    """Clean one file into ``folder`` page by page; its bad pages and failed writes go to ``failures``
-    (``path page n: message``); returns the pages written."""
+    """Clean one file into ``folder`` page by page, then its ``stem.pdf``/``stem.txt`` when asked (from the pages
+    cleaned); its bad pages and failed writes go to ``failures`` (``path page n: message``); returns the pages
+    written."""
     from core.atomic import WriteError, write_file
     from core.imageio import InputError
+    from core.searchable_pdf import document_files
 
-    written = 0
+    written, kept = 0, []
     try:
         data = path.read_bytes()
     except OSError as e:
         failures.append(f"{path}: {read_error(path.name, e)}")
         return 0
     pages = clean_upload(model, data, path.name, args.pdf_dpi, progress=bar, whole=False,
-                         on_error=lambda i, e: failures.append(f"{path}: {e}"))  # the message names the page
+                         on_error=lambda i, e: failures.append(f"{path}: {e}"),  # the message names the page
+                         straighten=args.deskew, ocr=args.ocr)
     try:
         for page in pages:
             try:
@@ -144,7 +152,15 @@ def _clean_file(model, path: Path, folder: Path, stem: str, args: argparse.Names
                 written += 1
             except WriteError as e:
                 failures.append(f"{path}: page {page.index + 1}: {e}" if page.count > 1 else f"{path}: {e}")
+            if args.pdf or args.ocr:  # only its PNG and text stay in memory for the document's files
+                page.pixels = None
+                kept.append(page)
     except InputError as e:  # the file as a whole (not readable, not a PDF or image)
+        failures.append(f"{path}: {e}")
+    try:
+        for name, content in document_files(kept, stem, args.mode, args.pdf, args.ocr):
+            write_file(folder / name, content)
+    except WriteError as e:
         failures.append(f"{path}: {e}")
     return written
 

@@ -1,10 +1,11 @@
 """The one naming plan for cleaned pages (plain CLI, Ray archive, the app's ZIP and PDF downloads).
 
 A document (one input file) gets a stem, unique in its output folder; its pages are ``stem.png`` (one page)
-or ``stem-page001.png`` … (several), its PDF ``stem.pdf``. Stems are compared case-insensitively (NFC), so
-the names never collide on macOS, Windows or exFAT, and are made Windows-safe (no reserved device names, no
-``<>:"|?*\\``, no trailing dot or space). A stem claims its whole page namespace, so ``scan.pdf`` (two pages)
-beside ``scan-page001.png`` cannot write the same file twice. Also which input files and folders to read.
+or ``stem-page001.png`` … (several), its PDF ``stem.pdf``, its text ``stem.txt``. Stems are compared
+case-insensitively (NFC), so the names never collide on macOS, Windows or exFAT, and are made Windows-safe (no
+reserved device names, no ``<>:"|?*\\``, no trailing dot or space). A stem claims its whole page namespace, so
+``scan.pdf`` (two pages) beside ``scan-page001.png`` cannot write the same file twice. Also which input files
+and folders to read.
 """
 from __future__ import annotations
 
@@ -38,6 +39,11 @@ def stem_of(filename: str) -> str:
 def page_name(stem: str, index: int, count: int) -> str:
     """The PNG of page ``index`` (0-based) of ``count``: ``stem.png`` or ``stem-page001.png``."""
     return f"{stem}-page{index + 1:03d}.png" if count > 1 else f"{stem}.png"
+
+
+def document_names(stem: str, pdf: bool, ocr: bool) -> list[str]:
+    """A document's own files beside its pages: ``stem.pdf`` (with ``pdf``), ``stem.txt`` (with ``ocr``)."""
+    return [f"{stem}.pdf"] * pdf + [f"{stem}.txt"] * ocr
 
 
 def page_stem(output: str, count: int) -> str:

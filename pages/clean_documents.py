@@ -13,7 +13,8 @@ from core.inference import WeightsError, load_model
 from core.jobs import QueueFull, Ticket
 from core.render import png_bytes
 from core.naming import NamePlan, page_name, stem_of
-from core.serving.documents import DOCUMENT_JOBS, MODES, CleanedPage, clean_upload, pdf_bytes, zip_bytes
+from core.searchable_pdf import document, plain_text, read_pages
+from core.serving.documents import DOCUMENT_JOBS, MODES, CleanedPage, clean_upload, on_worker, pdf_bytes, zip_bytes
 from pages import use_app_navigation
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "tif", "tiff", "pdf", "gif", "bmp", "webp"]
@@ -48,7 +49,7 @@ def code(text: str) -> str:
     return f"`{text}`"
 
 
-def clean_files(model, files: list[tuple[str, bytes]], dpi: int, ticket: Ticket) -> Job:
+def clean_files(model, files: list[tuple[str, bytes]], dpi: int, ticket: Ticket, straighten: bool = True) -> Job:
     """Clean every file page by page within the upload's pixel budget (run on the document worker, as one job
     of the shared line; ``ticket.report`` carries the progress).
 
@@ -64,7 +65,8 @@ def clean_files(model, files: list[tuple[str, bytes]], dpi: int, ticket: Ticket)
         tick(0.0)
         stem = names.claim("", name)
         try:
-            for page in clean_upload(model, data, filename, dpi, left=limits.MAX_JOB_PIXELS - spent, progress=tick):
+            for page in clean_upload(model, data, filename, dpi, left=limits.MAX_JOB_PIXELS - spent, progress=tick,
+                                     straighten=straighten):
                 page.name = page_name(stem, page.index, page.count)
                 job.pages.append(page if not job.pages else page.encode())
                 job.origins.append(k)
@@ -81,7 +83,7 @@ def line_text(ahead: int) -> str:
     return f"Waiting: {ahead} job{'s' if ahead != 1 else ''} ahead of yours (first come, first served)…"
 
 
-def clean_all(model, files: list[tuple[str, bytes]], dpi: int, key: tuple) -> Job | None:
+def clean_all(model, files: list[tuple[str, bytes]], dpi: int, key: tuple, straighten: bool = True) -> Job | None:
     """Clean every file as one job in the server's shared line, showing the place in line, then a progress
     bar; ``None`` (with a message) when the line is full. A rerun while waiting (another widget touched)
     keeps the job's place; a new upload or a closed session gives it up."""
@@ -92,7 +94,7 @@ def clean_all(model, files: list[tuple[str, bytes]], dpi: int, key: tuple) -> Jo
         if held:
             held[1].cancel()
         try:
-            ticket = DOCUMENT_JOBS.submit(partial(clean_files, model, files, dpi))
+            ticket = DOCUMENT_JOBS.submit(partial(clean_files, model, files, dpi, straighten=straighten))
         except QueueFull:
             st.session_state.pop("clean_ticket", None)
             st.warning("The server is busy cleaning other people's documents: please try again in a minute.",
@@ -130,13 +132,20 @@ def downloads(job: Job, mode: str) -> None:
     sources = {p.source for p in pages}
     stem = stem_of(sources.pop()) + "-cleaned" if len(sources) == 1 else "cleaned-pages"
     stem += "-bw" if mode == "bw" else ""
-    c1, c2 = st.columns(2)
+    c1, c2, c3, c4 = st.columns(4)
     c1.download_button(f"Download all {len(pages)} page(s) as ZIP",
                        lambda: zip_bytes((p.name, p.png(mode)) for p in pages),
                        file_name=f"{stem}.zip", mime="application/zip", on_click="ignore", width="stretch")
     c2.download_button("Download all as one PDF", lambda: pdf_bytes(pages, mode), file_name=f"{stem}.pdf",
                        mime="application/pdf", on_click="ignore", width="stretch",
                        help="Lossless 8-bit gray pages" if mode == "gray" else "1-bit pages, CCITT Group 4 compressed")
+    read = "The text is read (OCR) when you click: a few seconds a page."
+    c3.download_button("Download searchable PDF", lambda: on_worker(lambda _: document(pages, mode)[0]),
+                       file_name=f"{stem}-searchable.pdf", mime="application/pdf", on_click="ignore", width="stretch",
+                       help=f"The pages with their text under them, to search, select and copy. {read}")
+    c4.download_button("Download text", lambda: on_worker(lambda _: (read_pages(pages), plain_text(pages))[1]),
+                       file_name=f"{stem}.txt", mime="text/plain", on_click="ignore", width="stretch",
+                       help=f"The recognised text, one line per line, a form feed between pages. {read}")
 
 
 def view(key: tuple, files: list[tuple[str, bytes]], dpi: int, job: Job, i: int,
@@ -174,6 +183,8 @@ def viewer(key: tuple, files: list[tuple[str, bytes]], dpi: int, job: Job, mode:
     left, right = st.columns(2)
     left.image(preview(before), caption="as uploaded (grayscale)", width="stretch", output_format="JPEG")
     right.image(preview(after), caption=f"cleaned, {MODES[mode]}", width="stretch", output_format="JPEG")
+    if r.turn is not None:
+        st.caption(f"Straightened: {r.turn.describe()}." if r.turn else "Already upright and level: not turned.")
     w, h = before.size
     c1, c2, c3 = st.columns(3)
     zoom = c1.select_slider("Zoom", [1, 2, 3, 4], value=2, key=f"zoom{i}")
@@ -190,7 +201,7 @@ def viewer(key: tuple, files: list[tuple[str, bytes]], dpi: int, job: Job, mode:
                        mime="image/png", on_click="ignore")
 
 
-def run(files: list[tuple[str, bytes]], dpi: int, key: tuple, mode: str) -> None:
+def run(files: list[tuple[str, bytes]], dpi: int, key: tuple, mode: str, straighten: bool) -> None:
     try:
         model = cleaner()
     except WeightsError as e:
@@ -200,7 +211,7 @@ def run(files: list[tuple[str, bytes]], dpi: int, key: tuple, mode: str) -> None
     if key not in cache:
         cache.clear()  # keep only the latest upload in memory
         st.session_state.pop("clean_view", None)
-        job = clean_all(model, files, dpi, key)
+        job = clean_all(model, files, dpi, key, straighten)
         if job is None:
             return
         cache[key] = job
@@ -219,13 +230,16 @@ use_app_navigation()  # a deep link opened first on a fresh server: see pages/__
 st.title("🧾 Clean documents")
 st.write(
     "Upload scanned or photographed pages with stains, creases, fading or coffee rings, and download clean "
-    "pages: one PNG each, all as a ZIP, or one PDF, in clean gray or in black & white. Pages of any size are "
-    "cleaned in overlapping tiles. Nothing you upload is stored."
+    "pages: one PNG each, all as a ZIP, one PDF, or a searchable PDF and its text, in clean gray or in black & "
+    "white. Crooked and sideways pages are straightened first. Nothing you upload is stored."
 )
 source = st.radio("Pages", ["Upload files", "Try sample pages"], horizontal=True, label_visibility="collapsed")
 mode = st.radio("Output", list(MODES), format_func=MODES.get, horizontal=True, key="mode",
                 help="Clean gray keeps the cleaned page's shades; black & white draws every mark the cleaner kept in "
                      "pure black at its full width on the page (1-bit PNGs, and a small CCITT Group 4 PDF).")
+straighten = st.toggle("Straighten pages", value=True,
+                       help="Before cleaning, turn sideways or upside-down pages upright and level crooked ones "
+                            "(pages without text, such as photos, stay as they are).")
 if source == "Upload files":
     c1, c2 = st.columns([3, 1])
     uploads = c1.file_uploader("Scanned pages (PNG, JPEG, TIFF or PDF)", type=UPLOAD_TYPES,
@@ -234,10 +248,10 @@ if source == "Upload files":
                            help="PDF pages are rasterised at this resolution before cleaning.")
     if uploads:
         files = [(u.name, u.getvalue()) for u in uploads]
-        run(files, dpi, (tuple(u.file_id for u in uploads), dpi), mode)
+        run(files, dpi, (tuple(u.file_id for u in uploads), dpi, straighten), mode, straighten)
     else:
         st.caption("You can drop many files at once; multi-page TIFFs and PDFs are split into pages. "
                    + limits.describe_job())
 else:
     st.caption("Pages made by the project's own generator and degraded like a bad scan (the same every visit).")
-    run(samples(), limits.PDF_DPI_DEFAULT, ("samples",), mode)
+    run(samples(), limits.PDF_DPI_DEFAULT, ("samples", straighten), mode, straighten)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -38,6 +38,9 @@ MODES = {"gray": "clean gray", "bw": "black & white"}  # output modes, as the UI
 PNG_LEVEL = 4  # zlib level of the output PNGs: on cleaned A4 pages half the time of the default 6 for 1 % more bytes
 PDF_MIN_SIDE, PDF_MAX_SIDE = 3.0, 14400.0  # page sides viewers accept, in PDF units (1/72 inch)
 T = TypeVar("T")
+if TYPE_CHECKING:
+    from core.documents.orient import Turn
+    from core.ocr import Line
 
 
 def _round_up(n: int, k: int) -> int:
@@ -264,6 +267,8 @@ class CleanedPage:
     pixels: tuple[np.ndarray, np.ndarray] | None = None  # (clean gray uint8, black & white bits packed along rows)
     note: str | None = None
     name: str = ""  # output file name (PNG), unique within its job
+    turn: Turn | None = None  # what straightening did, when it ran
+    lines: list[Line] | None = None  # the recognised text, when read
 
     @property
     def label(self) -> str:
@@ -301,15 +306,21 @@ def _encode(image: Image.Image, dpi: float) -> bytes:
     return buf.getvalue()
 
 
-def clean_page(model, upload, index: int, tick: Callable[[float], None] | None = None) -> CleanedPage:
+def clean_page(model, upload, index: int, tick: Callable[[float], None] | None = None, straighten: bool = False,
+               ocr: bool = False) -> CleanedPage:
     """Decode and clean page ``index`` of an open ``core.imageio.Upload``; only its output pixels are kept
-    (its PNGs are made when asked for)."""
+    (its PNGs are made when asked for). ``straighten``: made upright and level first; ``ocr``: its text read."""
     from core.imageio import gray_to_float
 
     page = upload.page(index)
-    size, dpi, note = page.image.size, page.dpi, page.note
-    gray = np.asarray(page.image)
+    image, turn, dpi, note = page.image, None, page.dpi, page.note
     del page  # the decoded image is not needed any more (its pixels are ``gray``)
+    if straighten:
+        from core.documents.orient import straighten as upright
+
+        image, turn = upright(image)
+    size, gray = image.size, np.asarray(image)
+    del image
     # clean_both, step by step: the page stays 8-bit while it is cleaned and each full-page array is let go
     # once used (a 40-megapixel page peaks ~0.6 GB lower)
     normalized = normalize(gray_to_float(gray))
@@ -324,18 +335,24 @@ def clean_page(model, upload, index: int, tick: Callable[[float], None] | None =
     del paper
     cleaned *= 255.0  # in place: a page can be 40 megapixels
     cleaned += 0.5
-    return CleanedPage(upload.name, index, upload.count, size, dpi, pixels=(cleaned.astype(np.uint8), bits), note=note)
+    result = CleanedPage(upload.name, index, upload.count, size, dpi, pixels=(cleaned.astype(np.uint8), bits),
+                         note=note, turn=turn)
+    if ocr:
+        from core.searchable_pdf import ocr_page
+
+        result.lines = ocr_page(result)
+    return result
 
 
 def clean_upload(model, data: bytes, filename: str, dpi: int, left: int | None = None,
                  progress: Callable[[float], None] | None = None, whole: bool = True,
-                 on_error: Callable[[int, Exception], None] | None = None) -> Iterator[CleanedPage]:
+                 on_error: Callable[[int, Exception], None] | None = None, **options: bool) -> Iterator[CleanedPage]:
     """Clean one file page by page on the worker (open → for each page: decode → clean → release the input).
 
     ``InputError`` naming the file when it breaks a limit (before any page) or a page is damaged.
     ``left``: pixels still allowed in the job; ``progress``: fraction of this file done (by pixels);
     ``whole``: see ``core.imageio.open_upload``; ``on_error(index, error)``: a bad page is reported there
-    and skipped, and the file's other pages are cleaned."""
+    and skipped, and the file's other pages are cleaned; ``options``: ``clean_page``'s ``straighten`` and ``ocr``."""
     from core.imageio import InputError, open_upload
 
     upload = on_worker(lambda _: open_upload(data, filename, dpi, left, whole=whole))
@@ -344,7 +361,7 @@ def clean_upload(model, data: bytes, filename: str, dpi: int, left: int | None =
         for i, (w, h) in enumerate(upload.sizes):
             tick = (lambda f, d=done, n=w * h: progress((d + f * n) / total)) if progress else None
             try:
-                page = on_worker(partial(clean_page, model, upload, i), progress=tick)
+                page = on_worker(partial(clean_page, model, upload, i, **options), progress=tick)
             except InputError as e:
                 if on_error is None:
                     raise
