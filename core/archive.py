@@ -250,7 +250,7 @@ def _document_files(dest: str, folder: str, doc: str, pages: list[dict], mode: s
         return f"{type(e).__name__}: {e}"
 
 
-def write_pdfs(ray, frame: pd.DataFrame, existing: set[str], dest: str, mode: str,
+def write_documents(ray, frame: pd.DataFrame, existing: set[str], dest: str, mode: str,
                outputs: tuple[bool, bool] = (True, False)) -> tuple[int, list[str]]:
     """Each document's files (``doc.pdf``, ``doc.txt``), beside its pages, from the pages cleaned (bad pages were
     reported and are left out, as in the plain CLI), as Ray tasks; they are rewritten only when a page was
@@ -396,7 +396,7 @@ def run(args: argparse.Namespace) -> int:
         if old_parts or _parts(dest_fs, dest):  # the manifest now holds what they held
             dest_fs.delete_dir(f"{dest}/{PARTS}")
         outputs = (bool(getattr(args, "pdf", False)), bool(getattr(args, "ocr", False)))
-        pdfs = write_pdfs(ray, manifest, existing, dest_uri, mode, outputs) if any(outputs) else None
+        pdfs = write_documents(ray, manifest, existing, dest_uri, mode, outputs) if any(outputs) else None
     finally:
         ctx.target_max_block_size, ctx.enable_progress_bars = saved
         if started:

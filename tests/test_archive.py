@@ -186,6 +186,17 @@ def bad_page_pdf(path: Path, good: list[Image.Image], bad: int) -> None:
     pdf.save(path)
 
 
+def hostile_names(scans: Path, a: Image.Image, b: Image.Image, c: Image.Image) -> None:
+    """Inputs whose output names would collide or fail: ``A.png``/``a.png``, ``CON.png``, ``sub/letter.png``,
+    and ``book.pdf`` whose page 2 (of 3) is over the limit."""
+    (scans / "sub").mkdir(parents=True, exist_ok=True)
+    a.save(scans / "A.png")
+    b.save(scans / "a.png")  # the same name as A.png's on macOS, Windows, exFAT
+    c.save(scans / "CON.png")  # a device name on Windows
+    a.save(scans / "sub" / "letter.png")
+    bad_page_pdf(scans / "book.pdf", [a, b], bad=1)  # 3 pages, page 2 over the limit
+
+
 @pytest.mark.slow
 def test_ray_names_pages_like_the_cli_never_rereads_or_overwrites_and_keeps_names(local_ray, tmp_path, capsys):
     scans = tmp_path / "scans"
@@ -193,11 +204,7 @@ def test_ray_names_pages_like_the_cli_never_rereads_or_overwrites_and_keeps_name
     a, b, c = pages(3)
     write_pdf(scans / "scan.pdf", [a, b])
     c.save(scans / "scan-page001.png")  # its output name is scan.pdf's first page's
-    a.save(scans / "A.png")
-    b.save(scans / "a.png")  # the same name as A.png's on macOS, Windows, exFAT
-    c.save(scans / "CON.png")  # a device name on Windows
-    a.save(scans / "sub" / "letter.png")
-    bad_page_pdf(scans / "book.pdf", [a, b], bad=1)  # 3 pages, page 2 over the limit
+    hostile_names(scans, a, b, c)
     originals = tree(scans)
 
     assert main([str(scans), "--out", str(tmp_path / "plain"), "--quiet"]) == 1

@@ -66,16 +66,10 @@ def test_ray_writes_the_same_searchable_pdfs_and_text(local_ray, tmp_path):  # n
 def test_pdfs_and_text_follow_the_naming_plan_in_both_paths(local_ray, tmp_path):  # noqa: F811
     """NAME.pdf/NAME.txt take their pages' stems (case-insensitive, Windows-safe, sub-folders kept, never an
     input's name), hold the good pages of a file with a bad one, and no temporary file is left."""
-    from tests.test_archive import bad_page_pdf, pages, tree
+    from tests.test_archive import hostile_names, pages, tree
 
     scans = tmp_path / "scans"
-    (scans / "sub").mkdir(parents=True)
-    a, b, c = pages(3)
-    a.save(scans / "A.png")
-    b.save(scans / "a.png")  # the same name as A.png's on macOS, Windows, exFAT
-    c.save(scans / "CON.png")  # a device name on Windows
-    a.save(scans / "sub" / "letter.png")
-    bad_page_pdf(scans / "book.pdf", [a, b], bad=1)  # 3 pages, page 2 over the limit
+    hostile_names(scans, *pages(3))
     originals = tree(scans)
     expected = ["A.pdf", "A.png", "A.txt", "CON_.pdf", "CON_.png", "CON_.txt", "a-2.pdf", "a-2.png", "a-2.txt",
                 "book-page001.png", "book-page003.png", "book.pdf", "book.txt", "sub/letter.pdf", "sub/letter.png",

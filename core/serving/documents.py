@@ -314,7 +314,7 @@ def clean_page(model, upload, index: int, tick: Callable[[float], None] | None =
 
     page = upload.page(index)
     image, turn, dpi, note = page.image, None, page.dpi, page.note
-    del page  # the decoded image is not needed any more (its pixels are ``gray``)
+    del page  # only its image is needed (``gray`` below)
     if straighten:
         from core.documents.orient import straighten as upright
 
