@@ -36,7 +36,8 @@ def test_good_png_pdf_and_broken_file_in_one_upload():
     assert at.selectbox[0].options == ["scan.png", "letter.pdf page 1/2", "letter.pdf page 2/2"]
     assert len(at.image) == 4  # before/after and the zoomed crops
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Download all 3 page(s) as ZIP", "Download all as one PDF", "Download `scan.png`, clean gray"]
+    assert labels == ["Download all 3 page(s) as ZIP", "Download all as one PDF", "Download searchable PDF",
+                      "Download text", "Download `scan.png`, clean gray"]
     at.selectbox[0].set_value("letter.pdf page 2/2").run()
     assert not at.exception
     assert at.get("download_button")[2].label == "Download `letter-page002.png`, clean gray"
