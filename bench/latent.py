@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from core.config import VAE_DECODER, weight_path  # noqa: E402
+from core.config import VAE_RENDERER, weight_path  # noqa: E402
 from core.inference import load_model  # noqa: E402
 from core.serving.vae import LatentDecoder, fast_decoder  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, open_latent_pad, serve_app  # noqa: E402
@@ -70,8 +70,8 @@ def streamlit_between_runs(pause_s: float):
 
 
 def server_latency(repeats: int, pause_s: float) -> dict[str, list[float]]:
-    decoder = load_model(VAE_DECODER)
-    fast, traced = fast_decoder(weight_path(VAE_DECODER))[0], LatentDecoder(decoder)
+    decoder = load_model(VAE_RENDERER)  # the network that draws the map
+    fast, traced = fast_decoder(weight_path(VAE_RENDERER))[0], LatentDecoder(decoder)
     points = np.random.default_rng(0).normal(0, 2, (repeats, 2)).astype(np.float32)
     grid = np.random.default_rng(1).normal(0, 2, (1, 144, 2)).astype(np.float32)
     app_like = streamlit_between_runs(pause_s)
@@ -164,7 +164,7 @@ def garment_server(n: int) -> dict[str, list[float]]:
 
     reader = GarmentReader(load_model(config.VAE_ENCODER), load_model(config.VAE_DECODER),
                            load_prior(config.VAE_PRIOR_PATH))
-    fast, embedding = fast_decoder(weight_path(VAE_DECODER))[0], load_embedding(config.VAE_EMBEDDING_PATH)
+    fast, embedding = fast_decoder(weight_path(VAE_RENDERER))[0], load_embedding(config.VAE_EMBEDDING_PATH)
     jpegs = []
     for _, data in photos(n, scale=120):  # 3560 × 3460 pixels
         buf = io.BytesIO()

@@ -92,7 +92,7 @@ def test_the_pad_gets_the_shipped_decoder_and_no_server_image_once_it_decodes_by
     from core.serving.vae import browser_decoder
 
     args = pad_args(app)
-    # The shipped browser export, served where it lies (weights/vae_decoder_browser/), equals the Keras decoder.
+    # The shipped browser export, served where it lies (weights/vae_renderer_browser/), equals the Keras decoder.
     spec, weights = browser_decoder(decoder.model)
     url, version = args["decoder"].split("?v=")
     assert url == "../components.latent_pad.decoder_files/decoder" and len(version) == 16

@@ -16,7 +16,7 @@ or sampled point), never in the middle of a drag. ``ring`` (a point, or null) is
 not dragged: where the designer's own garment lies.
 
 The pad decodes in the browser when it can: ``PadData.decoder`` is the URL (``decoder_url``) where the shipped
-decoder's browser export (``weights/vae_decoder_browser/``, made at training time) is served from;
+decoder's browser export (``weights/vae_renderer_browser/``, made at training time) is served from;
 ``decoder.js`` runs it (tests check it equals the Keras decoder), so a drag repaints without waiting for the
 server. Until it loads, or if it cannot, the server's ``image`` is shown. Plotly.js is the official basic
 bundle (scatter, bar, pie; 1.2 MB against 4.8 MB for the full one), vendored in ``frontend/vendor/`` (version

@@ -50,7 +50,7 @@ def generator_loss(fake_logits, x, rendered, l1_weight: float):
 class RendererGAN(keras.Model):
     """Generator + critic trained in alternation on (x, μ, log σ²) of the frozen VAE encoder."""
 
-    def __init__(self, generator: keras.Model, critic_model: keras.Model, l1_weight: float = 10.0,
+    def __init__(self, generator: keras.Model, critic_model: keras.Model, l1_weight: float = 300.0,
                  seed: int | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.generator, self.critic = generator, critic_model

@@ -5,11 +5,12 @@ The Latent explorer and its pad, the home page's strip, training (which writes t
 exports) and ``bench/latent.py`` all call this module (``core/serving/<model>.py``, beside ``models/``,
 ``training/`` and ``evaluation/``).
 
-The decoder is trained in Keras and exported at training time twice, beside its weights, each checked
-against Keras then and against the card's checksums when read: to ONNX (``weights/vae_decoder.onnx``), which
-the server runs with onnxruntime, and to the latent pad's browser format (``weights/vae_decoder_browser/``),
-which ``components/latent_pad/frontend/decoder.js`` runs. Importing this module loads no TensorFlow.
-Pictures (uint8, enlargement, mosaics, PNG) are core.render's job. Why two exports: docs/vae.md."""
+The network that draws (the renderer, core.models.renderer) is exported at training time twice, beside its
+weights, each checked against Keras then and against the card's checksums when read: to ONNX
+(``weights/vae_renderer.onnx``), which the server runs with onnxruntime, and to the latent pad's browser format
+(``weights/vae_renderer_browser/``), which ``components/latent_pad/frontend/decoder.js`` runs. Importing this
+module loads no TensorFlow. Pictures (uint8, enlargement, mosaics, PNG) are core.render's job. Why two exports:
+docs/vae.md."""
 from __future__ import annotations
 
 import gzip

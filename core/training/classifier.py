@@ -44,7 +44,8 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, limit: int | None 
         "task": "Fashion-MNIST classifier: float32 (N, 28, 28, 1) in [0, 1] -> class probabilities (N, 10); its "
                 "128-d 'features' layer is the space in which generated clothing is scored (FID)",
         "data": {"source": data.source, "sha256_arrays": data.checksum(), "train_images": len(x_train)},
-        "training": {"loss": "cross-entropy", "epochs_run": epochs_run(history), "wall_time_s": wall},
+        "training": {"loss": "cross-entropy", "epochs_run": epochs_run(history), "wall_time_s": wall,
+                     "cpu_time_s": clock.cpu_seconds},
         "test_accuracy": round(accuracy, 4),
     }, recipe)
 

@@ -86,14 +86,18 @@ def train_validation_split(x: np.ndarray, limit: int | None = None) -> tuple[np.
 
 
 class Stopwatch:
-    """Wall-clock seconds since creation."""
+    """Wall-clock and CPU seconds (this process, all its threads) since creation."""
 
     def __init__(self) -> None:
-        self.start = time.perf_counter()
+        self.start, self.cpu_start = time.perf_counter(), time.process_time()
 
     @property
     def seconds(self) -> float:
         return round(time.perf_counter() - self.start, 1)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return round(time.process_time() - self.cpu_start, 1)
 
 
 def save_with_card(model: keras.Model, path: Path, card: dict, recipe=None) -> dict:
