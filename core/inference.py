@@ -37,8 +37,11 @@ def load_model(name: str, path: str | Path | None = None, verify: bool = True) -
                            "Re-download or retrain the model.") from None
 
 
-def run_batched(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Apply ``model`` to ``x`` by direct calls (no ``predict`` overhead), in bounded batches."""
+def run_batched(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray | tuple[np.ndarray, ...]:
+    """Apply ``model`` to ``x`` by direct calls (no ``predict`` overhead), in bounded batches; a model with
+    several outputs gives a tuple of arrays, one per output."""
     x = np.asarray(x, dtype=np.float32)
-    outs = [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
-    return np.concatenate(outs) if outs else np.zeros_like(x)
+    outs = [model(x[i : i + batch_size], training=False) for i in range(0, len(x), batch_size)]
+    if outs and isinstance(outs[0], (list, tuple)):
+        return tuple(np.concatenate([np.asarray(o[k]) for o in outs]) for k in range(len(outs[0])))
+    return np.concatenate([np.asarray(o) for o in outs]) if outs else np.zeros_like(x)

@@ -17,7 +17,7 @@ from core.models.classifier import with_features
 from core.serving.vae import encode_means, prior_samples
 from core.serving.vae_prior import load_prior
 from core.data import load_fashion_mnist, to_float
-from core.inference import WeightsError, load_model
+from core.inference import WeightsError, load_model, run_batched
 from core.models.vae import kl_divergence, reconstruction_loss
 from core.training.vae import model_names
 
@@ -85,9 +85,7 @@ def sharpness(images: np.ndarray) -> float:
 
 def judge(classifier: keras.Model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The classifier's 128-d features and class probabilities of images (N, 28, 28[, 1])."""
-    x = np.asarray(images, np.float32).reshape(-1, 28, 28, 1)
-    outs = [[np.asarray(t) for t in classifier(x[i : i + 1000], training=False)] for i in range(0, len(x), 1000)]
-    return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
+    return run_batched(classifier, np.reshape(images, (-1, 28, 28, 1)), batch_size=1000)
 
 
 def realism(classifier: keras.Model, images: np.ndarray, real: np.ndarray, real_sharpness: float) -> dict:
@@ -102,10 +100,11 @@ def realism(classifier: keras.Model, images: np.ndarray, real: np.ndarray, real_
 
 
 def sample_quality(encoder: keras.Model, decoder: keras.Model, renderer: keras.Model, classifier: keras.Model,
-                   x_test: np.ndarray, y_test: np.ndarray, n: int = 5000, seed: int = 0) -> dict:
+                   x_test: np.ndarray, n: int = 5000, seed: int = 0) -> dict:
     """Realism of n items from each sampler against n real test items (the other n real items: the floor), and
     how often a class sample is classified as its class."""
     judge_model = with_features(classifier)
+    n = min(n, len(x_test) // 2)  # a --limit run has fewer test items
     real, other = x_test[:n], x_test[n : 2 * n]
     real_features = judge(judge_model, real)[0]
     real_sharpness = sharpness(real)
@@ -131,16 +130,15 @@ def evaluate(architectures: tuple[str, ...] = ("conv", "seed"), samples: int = 8
     """Evaluate each architecture's shipped encoder/decoder on the test set; write the results into their cards."""
     data = load_fashion_mnist(data_dir)
     x_test = to_float(data.x_test[:limit] if limit else data.x_test)
-    results = {}
+    results, models = {}, {}
     for architecture in architectures:
-        names = model_names(architecture)
-        encoder, decoder = (load_model(name) for name in names)
-        results[architecture] = negative_elbo_terms(encoder, decoder, x_test, samples)
+        models[architecture] = tuple(load_model(name) for name in model_names(architecture))
+        results[architecture] = negative_elbo_terms(*models[architecture], x_test, samples)
     floor = entropy_floor(x_test)
-    encoder, decoder = (load_model(name) for name in model_names("conv"))
+    encoder, decoder = models.get("conv") or tuple(load_model(name) for name in model_names("conv"))
     iwae = importance_weighted(encoder, decoder, x_test, samples=iw_samples)
     renderer, classifier = load_model(VAE_RENDERER), load_model(FASHION_CLASSIFIER)
-    quality = sample_quality(encoder, decoder, renderer, classifier, x_test, data.y_test[: len(x_test)])
+    quality = sample_quality(encoder, decoder, renderer, classifier, x_test)
     results["bounds"] = {"entropy_floor": round(floor, 3), "importance_weighted_neg_log_likelihood": round(iwae, 3),
                          "importance_samples": iw_samples}
     results["samples"] = quality

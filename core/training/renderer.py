@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from core.card import read_card, sha256
 from core.config import VAE_DECODER, VAE_ENCODER, VAE_RENDERER, weight_path
 from core.data import load_fashion_mnist, to_float
-from core.inference import load_model
+from core.inference import load_model, run_batched
 from core.models.renderer import RendererGAN, critic
 from core.training.common import fashion_parser, recipe_from_args, save_with_card, Stopwatch, train_validation_split
 from core.training.vae import export_decoder
@@ -31,13 +30,6 @@ class Recipe:
     l1_weight: float = field(default=300.0, metadata={"help": "λ: weight of E|x − G(z)| beside the GAN loss"})
 
 
-def encode(encoder: keras.Model, x: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """μ and log σ² of every image."""
-    parts = [[np.asarray(t) for t in encoder(x[i : i + batch_size], training=False)]
-             for i in range(0, len(x), batch_size)]
-    return tuple(np.concatenate([p[k] for p in parts]).astype(np.float32) for k in range(2))
-
-
 def train(recipe: Recipe = Recipe(), folder: Path | None = None, limit: int | None = None,
           data_dir: str | None = None, verbose: int = 2) -> dict:
     """Train the renderer from the VAE (encoder + decoder) in ``folder`` (default weights/) and write it there."""
@@ -47,7 +39,7 @@ def train(recipe: Recipe = Recipe(), folder: Path | None = None, limit: int | No
     decoder = load_model(VAE_DECODER, folder / f"{VAE_DECODER}.keras")
     data = load_fashion_mnist(data_dir)
     x_train, _ = train_validation_split(to_float(data.x_train), limit)
-    z_mean, z_log_var = encode(encoder, x_train)
+    z_mean, z_log_var = run_batched(encoder, x_train, batch_size=1000)
 
     generator = keras.models.clone_model(decoder)  # the decoder's architecture and, below, its weights
     generator.set_weights(decoder.get_weights())

@@ -12,7 +12,9 @@ from core.config import (SHIPPED_ARCHITECTURES, VAE_EMBEDDING_PATH, VAE_ENCODER,
                          VAE_PRIOR_PATH, model_name, weight_path)
 from core.data import load_fashion_mnist, to_float
 from core.models.vae import build_vae
-from core.serving.vae import browser_dir, encode_means, export_browser_decoder, export_onnx, onnx_path, save_embedding
+from core.inference import run_batched
+from core.serving.vae import (Embedding, browser_dir, encode_means, export_browser_decoder, export_onnx, onnx_path,
+                              save_embedding)
 from core.serving.vae_prior import ALL_COMPONENTS, CLASS_COMPONENTS, fit_prior, reconstruction_error, save_prior
 from core.training.common import (epochs_run, fashion_parser, recipe_from_args, save_with_card, Stopwatch,
                                   train_validation_split)
@@ -90,22 +92,21 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, limit: int | None 
     }, recipe)
     if architecture == SHIPPED_ARCHITECTURES["vae"]:
         path = folder / VAE_EMBEDDING_PATH.name
-        save_embedding(path, vae.encoder, x_test, y_test, encoder_sha256=card["sha256"])
+        embedding = save_embedding(path, vae.encoder, x_test, y_test, encoder_sha256=card["sha256"])
         card["embedding"] = {"file": path.name, "sha256": sha256(path), "items": len(x_test)}
         update_card(folder / f"{encoder_name}.json", embedding=card["embedding"])
-        card["prior"] = write_prior(folder, vae.encoder, vae.decoder, data, card["sha256"], recipe.seed)
+        card["prior"] = write_prior(folder, vae.encoder, vae.decoder, data, x_test, embedding, recipe.seed)
     return card
 
 
-def write_prior(folder: Path, encoder: keras.Model, decoder: keras.Model, data, encoder_sha256: str,
-                seed: int = 0) -> dict:
-    """Fit the latent mixtures to the encoded training items and keep the test items' reconstruction errors
-    (core.serving.vae_prior); write ``vae_prior.npz`` and record it in the encoder's card."""
-    x_test = to_float(data.x_test)
-    z_test = encode_means(encoder, x_test)
-    errors = np.concatenate([reconstruction_error(x_test[i : i + 1000], decoder(z_test[i : i + 1000]))
-                             for i in range(0, len(z_test), 1000)])
-    prior = fit_prior(encode_means(encoder, to_float(data.x_train)), data.y_train, errors, encoder_sha256, seed)
+def write_prior(folder: Path, encoder: keras.Model, decoder: keras.Model, data, x_test: np.ndarray,
+                embedding: Embedding, seed: int = 0) -> dict:
+    """Fit the latent mixtures to the encoded training items and keep the reconstruction errors of the test
+    items ``x_test`` (their μ from ``embedding`` through the decoder: core.serving.vae_prior); write
+    ``vae_prior.npz`` and record it in the encoder's card."""
+    errors = reconstruction_error(x_test, run_batched(decoder, embedding.z_mean, batch_size=1000))
+    prior = fit_prior(encode_means(encoder, to_float(data.x_train)), data.y_train, errors, embedding.encoder_sha256,
+                      seed)
     path = folder / VAE_PRIOR_PATH.name
     save_prior(path, prior)
     entry = {"file": path.name, "sha256": sha256(path), "mixture_components": {"all": ALL_COMPONENTS,
