@@ -140,7 +140,7 @@ def orient(n: int) -> None:
 
 
 CHILD = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 import numpy as np
 import tensorflow as tf
 tf.config.threading.set_intra_op_parallelism_threads(2)
@@ -159,16 +159,26 @@ read(np.full((64, 256), 255, np.uint8))  # loads the OCR models
 clean_both(model, np.ones((256, 256), np.float32))
 p = render_page(np.random.default_rng(int(sys.argv[1])), (3508, 2480), dpi=300, fonts=bundled_fonts())
 scan = Image.fromarray(p.image).rotate(4.0, Image.Resampling.BICUBIC, fillcolor=255)
-out, cpu = {}, {}
+out, cpu, busiest = {}, {}, {}
+def threads():  # CPU seconds of each of this process's threads
+    found = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            stat = open(f"/proc/self/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[tid] = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    return found
 def timed(name, f):
-    t, c = time.perf_counter(), time.process_time()
+    t, c, before = time.perf_counter(), time.process_time(), threads()
     result = f()
     out[name], cpu[name] = time.perf_counter() - t, time.process_time() - c
+    busiest[name] = max(v - before.get(k, 0.0) for k, v in threads().items())
     return result
 page, turn = timed("straighten", lambda: straighten(scan))
 gray = timed("clean", lambda: to_uint8(clean_both(model, gray_to_float(page))[0]))
 text = timed("ocr", lambda: text_of(read(gray)))
-out["cpu"] = cpu
+out["cpu"], out["busiest"] = cpu, busiest
 out["similarity"] = 1 - cer(text, p.text)
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))
@@ -176,20 +186,25 @@ print(json.dumps(out))
 
 
 def speed(n: int) -> None:
-    """A4 at 300 dpi, crooked by 4°: straighten, clean, read, each timed (wall and this process's CPU seconds: on a
-    shared machine the CPU seconds bound what a quiet one takes), in a fresh process on 2 threads."""
+    """A4 at 300 dpi, crooked by 4°: straighten, clean, read, each timed in a fresh process on 2 threads: wall seconds,
+    CPU seconds (the process's, all its threads) and the busiest thread's. On a shared machine the wall clock counts
+    the other jobs too; a quiet 2-core machine needs, per step, at least half the CPU seconds and at least the busiest
+    thread's: the larger of the two, summed, is our estimate of its time (exact when the threads share the work)."""
     env = {**os.environ, "OMP_NUM_THREADS": "2", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    print("| page | straighten s (CPU s) | clean s (CPU s) | OCR s (CPU s) | total s (CPU s) | peak RSS | "
-          "text similarity | load average |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| page | straighten s (CPU s) | clean s (CPU s) | OCR s (CPU s) | total s (CPU s) | quiet 2-core estimate | "
+          "peak RSS | text similarity | load average |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for seed in range(n):
+        load = os.getloadavg()[0]
         out = subprocess.run([sys.executable, "-c", CHILD, str(seed)], cwd=ROOT, env=env, capture_output=True,
                              text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        stages = [f"{r[k]:.1f} ({r['cpu'][k]:.1f})" for k in ("straighten", "clean", "ocr")]
-        total = f"{sum(r[k] for k in r['cpu']):.1f} ({sum(r['cpu'].values()):.1f})"
-        print(f"| {seed} | {' | '.join(stages)} | {total} | {r['peak_rss_mb']:.0f} MB | {r['similarity']:.4f} | "
-              f"{os.getloadavg()[0]:.1f} |")
+        steps = ("straighten", "clean", "ocr")
+        stages = [f"{r[k]:.1f} ({r['cpu'][k]:.1f})" for k in steps]
+        quiet = sum(max(r["cpu"][k] / 2, r["busiest"][k]) for k in steps)
+        total = f"{sum(r[k] for k in steps):.1f} ({sum(r['cpu'].values()):.1f})"
+        print(f"| {seed} | {' | '.join(stages)} | {total} | {quiet:.1f} s | {r['peak_rss_mb']:.0f} MB | "
+              f"{r['similarity']:.4f} | {load:.1f}–{os.getloadavg()[0]:.1f} |")
 
 
 def sizes(n: int) -> None:

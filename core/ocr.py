@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -13,13 +14,17 @@ import numpy as np
 
 ENGINES = ("rapidocr", "tesseract")
 DEFAULT_ENGINE = "rapidocr"
-DETECT_SIDE = 2000  # RapidOCR finds and reads lines on a copy at most this many pixels a side (its default)
-THREADS = 2  # ONNX Runtime threads: the machines this serves have 2 cores
+READ_SIDE = 2000  # RapidOCR cuts lines for its recogniser from a copy at most this many pixels a side (its default)
+DETECT_PIXELS = 960 * 680  # ... and finds them on a copy of at most this many pixels (A4 960 pixels high: the text
+# on a page that big is large): docs/ocr.md
+SMALL_SIDE = 736  # a smaller page is enlarged to this short side for the detector (RapidOCR's own rule)
+THREADS = 2  # the machines this serves have 2 cores: the detector's ONNX Runtime threads, lines read at once
 MIN_SCORE = 0.5  # lines read with less confidence are dropped (RapidOCR's default)
 MIN_TEXT_SIDE = 8  # a page narrower than this (pixels) holds no text to read
 STRIP_RATIO = 25  # a page longer than this many times its width is read in pieces that are not
 COLUMN_FILL = 0.5  # a vertical gap splits columns when the lines on each side fill this share of their width
-ROW_OVERLAP = 0.2  # share of a line box's height, top and bottom, that may overlap the next row's
+BOX_MARGIN = 0.2  # share of a line box's height, top and bottom, beyond the ink (RapidOCR widens what it detects):
+# rows may overlap by it, and the PDF's invisible text spans the rest
 COLUMN_LINE = 8  # ... and are at least this many line heights long (a table's cells are shorter: rows first)
 
 Box = tuple[float, float, float, float]  # (left, top, right, bottom) in page pixels
@@ -58,7 +63,7 @@ def available(engine: str) -> bool:
     return engine == "tesseract" and shutil.which("tesseract") is not None
 
 
-_LOCK = threading.Lock()  # RapidOCR keeps per-call switches (use_det, use_rec) on the shared engine
+_LOCK = threading.Lock()  # RapidOCR keeps per-call switches (use_det, use_rec, the detector's size) on the engine
 
 
 # The models inside rapidocr's wheel, named so that it never looks for (or downloads) others.
@@ -73,10 +78,53 @@ def _rapid():
 
     models = Path(rapidocr.__file__).parent / "models"
     paths = {f"{task}.model_path": str(models / name) for task, name in RAPID_MODELS.items()}
-    return RapidOCR(params={**paths, "Global.log_level": "error", "Global.use_cls": False,
-                            "Global.text_score": MIN_SCORE, "Global.max_side_len": DETECT_SIDE,
-                            "EngineConfig.onnxruntime.intra_op_num_threads": THREADS,
-                            "EngineConfig.onnxruntime.inter_op_num_threads": 1})
+    engine = RapidOCR(params={**paths, "Global.log_level": "error", "Global.use_cls": False,
+                              "Global.text_score": MIN_SCORE, "Global.max_side_len": READ_SIDE,
+                              "Rec.rec_batch_num": 1})
+    # RapidOCR's settings have no switch for spinning threads: its three sessions are replaced (rapidocr pinned)
+    for model, threads in ((engine._load_det_model(), THREADS), (engine._load_rec_model(), 1),
+                           (engine._load_cls_model(), 1)):
+        model.session.session = _session(model.session.session._model_path, threads)
+    engine.text_rec = _Lines(engine.text_rec)
+    return engine
+
+
+def _session(path: str, threads: int):
+    """An ONNX Runtime session on ``threads`` threads that sleep between operators instead of spinning (RapidOCR's
+    spin: on 2 shared cores a spinning thread takes the time the other work needs)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    options.enable_cpu_mem_arena = False  # as RapidOCR sets it: memory goes back after each page
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+class _Lines:
+    """RapidOCR's recogniser reading ``THREADS`` lines at once, one line a run (lines batched together are padded
+    to the widest, and one run split over threads waits on its slowest part: both cost more than they save)."""
+
+    def __init__(self, recogniser):
+        self.recogniser = recogniser
+        self.pool = ThreadPoolExecutor(THREADS, thread_name_prefix="ocr-lines")
+
+    def __call__(self, job):
+        from rapidocr.ch_ppocr_rec import TextRecInput, TextRecOutput
+
+        imgs = [job.img] if isinstance(job.img, np.ndarray) else list(job.img)
+        if len(imgs) < 2:
+            return self.recogniser(job)
+        widest = np.argsort([-img.shape[1] / img.shape[0] for img in imgs], kind="stable")
+        shares = [widest[k::THREADS] for k in range(THREADS)]  # dealt out widest first: about equal work
+        outs = list(self.pool.map(lambda share: self.recogniser(
+            TextRecInput([imgs[i] for i in share], job.return_word_box)), shares))
+        txts, scores, words = [""] * len(imgs), [0.0] * len(imgs), [None] * len(imgs)
+        for share, out in zip(shares, outs):
+            for j, i in enumerate(share):
+                txts[i], scores[i], words[i] = out.txts[j], out.scores[j], out.word_results[j]
+        return TextRecOutput(imgs, tuple(txts), tuple(scores), tuple(words), max(o.elapse for o in outs),
+                             outs[0].viser)
 
 
 def _bounds(quad) -> Box:
@@ -84,10 +132,23 @@ def _bounds(quad) -> Box:
     return float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max())
 
 
+def _find(page: np.ndarray, **steps):
+    """RapidOCR on a whole uint8 page (``steps``: its switches), its detector on a copy of at most ``DETECT_PIXELS``
+    pixels (a smaller page enlarged to ``SMALL_SIDE`` on its short side)."""
+    h, w = page.shape[:2]
+    engine = _rapid()
+    det = engine.text_det
+    if h * w * min(1.0, READ_SIDE / max(h, w)) ** 2 > DETECT_PIXELS:  # RapidOCR first shrinks it to READ_SIDE
+        det.limit_type, det.limit_side_len = "max", int(max(h, w) * np.sqrt(DETECT_PIXELS / (h * w)))
+    else:
+        det.limit_type, det.limit_side_len = "min", SMALL_SIDE
+    return engine(_rgb(page), use_det=True, use_cls=False, **steps)
+
+
 def detect(page: np.ndarray) -> list[Box]:
     """Boxes of the text lines RapidOCR's detector finds on a uint8 (H, W) page (nothing read)."""
     with _LOCK:
-        out = _rapid()(_rgb(page), use_det=True, use_cls=False, use_rec=False)
+        out = _find(page, use_rec=False)
     return [_bounds(q) for q in (out.boxes if getattr(out, "boxes", None) is not None else [])]
 
 
@@ -149,7 +210,7 @@ def _moved(line: Line, dx: float, dy: float) -> Line:
 
 def _read_rapid(page: np.ndarray) -> list[Line]:
     with _LOCK:
-        out = _rapid()(_rgb(page), use_det=True, use_cls=False, use_rec=True, return_word_box=True)
+        out = _find(page, use_rec=True, return_word_box=True)
     if getattr(out, "txts", None) is None:
         return []
     words = out.word_results if len(out.word_results or ()) == len(out.txts) else [()] * len(out.txts)
@@ -205,7 +266,7 @@ def reading_order(boxes: list[Box]) -> list[int]:
     b = np.asarray(boxes, np.float64).reshape(-1, 4).copy()
     height = float(np.median(b[:, 3] - b[:, 1])) if len(b) else 0.0
     # detected boxes reach beyond the ink above and below (RapidOCR unclips them): table rows would touch
-    margin = ROW_OVERLAP * (b[:, 3] - b[:, 1])
+    margin = BOX_MARGIN * (b[:, 3] - b[:, 1])
     b[:, 1] += margin
     b[:, 3] -= margin
 

@@ -8,11 +8,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from core.ocr import DEFAULT_ENGINE, Line, read, text_of
+from core.ocr import BOX_MARGIN, DEFAULT_ENGINE, Line, read, text_of
 
 FONT = "Helvetica"  # one of PDF's standard fonts: nothing embedded; the text is never drawn
 ASCENT, DESCENT = 0.718, -0.207  # Helvetica's, per unit of font size: the box viewers highlight
 INVISIBLE = 3  # PDF text render mode: neither fill nor stroke
+MIN_SPACE = 0.3  # the least space kept between words, per unit of font size (Helvetica's own is 0.278): word boxes
+# from the recogniser's character positions can touch, and pdfium reads a space under 0.25 as none (a word gives
+# up at most half its width for it)
 PAGE_BREAK = "\f"  # between pages in the plain text (as pdftotext and Tesseract write it)
 
 
@@ -51,12 +54,15 @@ def _text_layer(canvas, lines: Sequence[Line], size_px: tuple[int, int], place: 
     text = canvas.beginText()
     text.setTextRenderMode(INVISIBLE)
     for line in lines:
-        top, bottom = y(line.box[1]), y(line.box[3])
+        inset = BOX_MARGIN * (y(line.box[1]) - y(line.box[3]))
+        top, bottom = y(line.box[1]) - inset, y(line.box[3]) + inset  # the ink's part of the line box
         size = max((top - bottom) / (ASCENT - DESCENT), 0.1)
         text.setFont(FONT, size)
         words = [(word, _safe(word.text)) for word in line.words if word.text]
         for k, (word, s) in enumerate(words):
             x0, x1 = x(word.box[0]), x(word.box[2])
+            if k + 1 < len(words):
+                x1 = max(min(x1, x(words[k + 1][0].box[0]) - MIN_SPACE * size), (x0 + x1) / 2)
             text.setTextOrigin(x0, bottom - DESCENT * size)
             text.setHorizScale(100 * max(x1 - x0, 0.01) / max(stringWidth(s, FONT, size), 0.01))
             text.textOut(s)
