@@ -15,7 +15,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
 
 from core.data import load_fashion_mnist, to_float  # noqa: E402
 from core.metrics import median_baseline, psnr, ssim  # noqa: E402

@@ -48,6 +48,7 @@ VAE_ENCODER, VAE_DECODER = model_name("vae", part="encoder"), model_name("vae", 
 # The network that draws the map's items on every page (core.models.renderer), trained after the VAE.
 VAE_RENDERER = "vae_renderer"
 VAE_EMBEDDING_PATH = WEIGHTS_DIR / "vae_embedding.npz"
+DOCUMENTS_FIRST_STAGE = "documents_base"  # the shipped document cleaner's first stage: core.training.documents
 FASHION_CLASSIFIER = "fashion_classifier"  # the judge of generated clothing: core.models.classifier
 VAE_PRIOR_PATH = WEIGHTS_DIR / "vae_prior.npz"  # where the items lie on the map: core.serving.vae_prior
 # The renderer's export for the latent pad's browser decoder (components/latent_pad/frontend/decoder.js), made

@@ -37,25 +37,28 @@ def denoiser() -> str:
 def documents() -> str:
     """The tables that ``python -m core.evaluate documents --markdown`` prints, the targets, the training cost."""
     from core.evaluation import documents as E  # loads TensorFlow (through core.inference)
+    from core.training.documents import FIRST_STAGE_NAME
 
     shipped, seed = card("documents"), card("documents", "seed")
-    synth, real, dibco = (shipped["evaluation"][k] for k in ("held_out_synthetic", "held_out_real", "dibco_dev"))
+    synth, real, hist = (shipped["evaluation"][k] for k in ("held_out_synthetic", "held_out_real", "historical"))
     said = {True: "met", False: "**not met**"}
     targets = [f"synthetic quality bar (remove ≥ {100 * E.QUALITY_BAR:g} % of the noisy RMSE, beat every baseline; "
                f"removed {100 * synth['rmse_removed']:.1f} %): {said[synth['quality_bar_met']]}",
                f"real Kaggle RMSE ≤ {E.REAL_RMSE_TARGET}: {said[real['target_met']]}",
-               *(f"{mode}: DIBCO mean F-measure ≥ {E.DIBCO_F_TARGET:g} %: {said[met['mean_f_measure']]}, every year "
-                 f"≥ Sauvola + {E.DIBCO_MARGIN:g}: {said[met['every_year_beats_sauvola_by_3']]}, mean PSNR ≥ "
-                 f"{E.DIBCO_PSNR_TARGET:g} dB: {said[met['mean_psnr']]}"
-                 for mode, met in (("gray output at 0.5", dibco["targets_met"]),
-                                   ("black & white", dibco["targets_met_black_and_white"]))),
+               *(f"{mode}, held out: DIBCO mean F-measure ≥ {E.DIBCO_F_TARGET:g} %: "
+                 f"{said[met['dibco_mean_f_measure']]}, every set ≥ Sauvola + {E.DIBCO_MARGIN:g}: "
+                 f"{said[met['every_set_beats_sauvola_by_3']]}"
+                 for mode, met in (("gray output at 0.5", hist["targets_met"]),
+                                   ("black & white", hist["targets_met_black_and_white"]))),
                f"synthetic RMSE ≤ {E.SYNTHETIC_RMSE_LIMIT:g}: "
                f"{said[synth['rmse'][E.SHIPPED] <= E.SYNTHETIC_RMSE_LIMIT]}",
-               f"Tesseract CER on synthetic pages ≤ {E.SYNTHETIC_CER_LIMIT:g}: "
-               f"{said[synth['tesseract_cer'][E.SHIPPED] <= E.SYNTHETIC_CER_LIMIT]}"]
+               *(f"Tesseract CER on synthetic pages ≤ {E.SYNTHETIC_CER_LIMIT:g} ({mode}): "
+                 f"{said[synth['tesseract_cer'][method] <= E.SYNTHETIC_CER_LIMIT]}"
+                 for mode, method in (("gray", E.SHIPPED), ("black & white", E.SHIPPED_BW)))]
     costs = "; ".join(f"{label}: {_budget(c)}, {t['steps_run']:,} steps = {t['patches_seen']:,} patches, "
                       f"{t['cpu_seconds_used']:.0f} CPU-s, {t['wall_time_s'] / 60:.0f} min wall"
-                      for label, c in (("U-Net", shipped), ("seed", seed)) for t in [c["training"]])
+                      for label, c in (("U-Net first stage", read_card(card_path(FIRST_STAGE_NAME))),
+                                       ("U-Net second stage", shipped), ("seed", seed)) for t in [c["training"]])
     return (E.markdown(shipped["evaluation"]) + "\nTargets: " + "; ".join(targets) + ".\n"
             + f"\nTraining: {costs}.\n")
 
@@ -112,7 +115,7 @@ def headline() -> str:
 
     sp10 = card("denoiser")["test_metrics"]["s&p 0.1"]
     ev = card("documents")["evaluation"]
-    synth, real, dibco = ev["held_out_synthetic"]["rmse"], ev["held_out_real"]["rmse"], ev["dibco_dev"]["scores"]
+    synth, real, hist = ev["held_out_synthetic"]["rmse"], ev["held_out_real"]["rmse"], ev["historical"]["scores"]
     vae_card = card("vae", part="decoder")
     samples = card("vae_renderer")["sample_quality"]["rows"]
     drawn, floor = samples["renderer, z ~ latent mixture"], samples["real test items (floor)"]
@@ -122,9 +125,9 @@ def headline() -> str:
          f"{sp10['median 3×3']['psnr_db']:.2f})", "denoiser"),
         ("Document cleaner", "Clean documents", f"RMSE **{synth[E.SHIPPED]:.4f}** on synthetic held-out pages "
          f"(noisy {synth['noisy input']:.4f}), {real[E.SHIPPED]:.4f} on real Kaggle pages (noisy "
-         f"{real['noisy input']:.4f}); DIBCO mean F-measure {dibco[E.SHIPPED_BW]['mean']['f_measure']:.1f}"
-         f" % in black & white, {dibco[E.SHIPPED]['mean']['f_measure']:.1f} % for the gray output at half gray "
-         f"(Otsu {dibco['Otsu threshold']['mean']['f_measure']:.1f} %)", "documents"),
+         f"{real['noisy input']:.4f}); DIBCO mean F-measure {hist[E.SHIPPED_BW][E.DIBCO_MEAN]['f_measure']:.1f}"
+         f" % in black & white, leaving each year out of training (Sauvola "
+         f"{hist['Sauvola threshold'][E.DIBCO_MEAN]['f_measure']:.1f} %)", "documents"),
         ("Clothing VAE (2-D latent)", "Latent explorer",
          f"test −ELBO **{vae_card['test_neg_elbo_nats']['neg_elbo']:.2f}"
          f"** nats per item (seed architecture {vae_card['seed_baseline_test_neg_elbo_nats']['neg_elbo']:.2f}; "

@@ -1,7 +1,6 @@
 """Streamlit AppTest of the Denoise page: renders, reacts to sliders, survives bad uploads."""
 import io
 
-import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest

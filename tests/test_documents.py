@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ from core.documents.synth import DPI_RANGE, bundled_fonts, render_page
 from core.evaluation.documents import checkpoint_scores
 from core.inference import load_model
 from core.models.documents import unet_documents
-from core.training.documents import Recipe, train
+from core.training.documents import FIRST_STAGE, FIRST_STAGE_NAME, Recipe, interpolate, train
 from tests.conftest import ROOT
 
 
@@ -122,14 +123,25 @@ def test_real_pairs_hold_out_pages_sharing_neither_text_nor_background(tmp_path)
 
 @pytest.mark.slow
 def test_a_few_training_steps_on_synthetic_and_real_pairs(tmp_path):
+    from tests.test_documents_real import write_binary_set
+
     (tmp_path / "real").mkdir()
     write_real_folder(tmp_path / "real", [(0, 0), (0, 1), (1, 1), (5, 5)])
-    recipe = Recipe(cpu_minutes=None, epochs=2, steps=3, batch_size=4, pages=2, monitor_pages=1)
-    card = train(recipe, out=tmp_path / "out", real_dir=tmp_path / "real", verbose=0, checkpoints=True)
+    write_binary_set(tmp_path / "dibco" / "2009", ["P01"])
+    write_binary_set(tmp_path / "dibco" / "2010", ["H01", "H02"], seed=3)
+    write_binary_set(tmp_path / "train" / "msi2015", ["H05"], seed=7)  # skipped by the recipe
+    write_binary_set(tmp_path / "train" / "nabuco", ["L1"], seed=8)
+    # the second stage, from the shipped first stage, leaving 2010 out
+    recipe = Recipe(cpu_minutes=None, epochs=2, steps=3, batch_size=4, pages=2, monitor_pages=1, average_from=None,
+                    hold_out="2010", keep_first_stage=0.0)  # the saved weights are then the best epoch's
+    card = train(recipe, out=tmp_path / "out", real_dir=tmp_path / "real", verbose=0, checkpoints=True,
+                 dibco_dir=tmp_path / "dibco", historical_dir=tmp_path / "train")
     assert card["training"]["steps_run"] == 6 and card["training"]["epochs_run"] == 2
     assert Recipe(**card["recipe"]) == recipe
     assert np.isfinite(card["monitor_rmse"])
     assert card["data"]["real"]["train_pages"] == 3 and card["data"]["real"]["held_out_pages"] == 1
+    assert card["data"]["historical"]["train_pages"] == ["2009/P01", "nabuco/L1"]
+    assert card["training"]["starts_from"]["file"] == "documents_base.keras"
     model = load_model("documents", tmp_path / "out" / "documents.keras")  # safe_mode and checksum
     x = np.random.default_rng(0).random((1, 40, 56, 1)).astype(np.float32)
     assert model([x, x]).shape == (1, 40, 56, 1)
@@ -166,6 +178,14 @@ def test_weight_averaging_keeps_the_mean_of_the_epochs_past_its_share_of_the_bud
     for kept, *epochs in zip(model.get_weights(), *seen[1:]):
         np.testing.assert_allclose(kept, np.mean(epochs, axis=0), atol=1e-6)
     assert not np.allclose(model.get_weights()[0], seen[-1][0])  # not the last epoch's weights
+
+
+def test_the_second_stage_keeps_its_share_of_the_first_stages_weights():
+    first, second = [np.array([1.0, 2.0]), np.array(4.0)], [np.array([3.0, 6.0]), np.array(0.0)]
+    mixed = interpolate(first, second, 0.25)
+    np.testing.assert_allclose(mixed[0], [2.5, 5.0])
+    np.testing.assert_allclose(mixed[1], 1.0)
+    assert [np.asarray(w).tolist() for w in interpolate(first, second, 1.0)] == [[1.0, 2.0], 4.0]
 
 
 def test_the_epochs_to_average_are_read_as_first_and_last():
@@ -226,9 +246,10 @@ def test_the_default_recipe_is_the_shipped_models_and_the_cli_builds_it():
     from core.training.common import add_recipe_args, recipe_from_args
 
     assert Recipe(**read_card(card_path(model_name("documents")))["recipe"]) == Recipe()
+    assert Recipe(**read_card(card_path(FIRST_STAGE_NAME))["recipe"]) == FIRST_STAGE
     # the seed baseline was trained on the earlier 18 CPU-minute budget with plain MSE (docs/documents.md says so)
     assert Recipe(**read_card(card_path(model_name("documents", "seed")))["recipe"]) == \
-        Recipe(baseline=True, cpu_minutes=18.0, ink_weight=1.0)
+        replace(FIRST_STAGE, baseline=True, cpu_minutes=18.0, ink_weight=1.0)
     parser = argparse.ArgumentParser()
     add_recipe_args(parser, Recipe)
     assert recipe_from_args(parser.parse_args(["--baseline", "--ink-weight", "3"]), Recipe) == \
@@ -237,3 +258,6 @@ def test_the_default_recipe_is_the_shipped_models_and_the_cli_builds_it():
                             Recipe) == Recipe(cpu_minutes=None, epochs=76, average_from=0.5)
     with pytest.raises(SystemExit):
         parser.parse_args(["--average-from", "half"])
+    first = argparse.ArgumentParser()
+    add_recipe_args(first, Recipe, FIRST_STAGE)
+    assert recipe_from_args(first.parse_args([]), Recipe) == FIRST_STAGE

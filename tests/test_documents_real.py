@@ -7,7 +7,7 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 
 from core.documents.normalize import MIN_CONTRAST, normalize
-from core.documents.real import load_dibco
+from core.documents.real import fold, historical_sets, load_dibco
 from core.documents.synth import bundled_fonts, render_page
 from core.evaluation.documents import binary_psnr, dibco_scores, f_measure, otsu, sauvola
 
@@ -211,3 +211,73 @@ def test_the_shipped_cleaner_mends_white_scan_lines_across_text(cleaner):
     assert len(dropout_rows(gray)) <= 0.2 * len(dropout_rows(network)) and len(dropout_rows(network)) >= 10
     assert f_measure(gray < 0.5, ink) > f_measure(network < 0.5, ink) + 1
     assert f_measure(gray < 0.5, ink) > 90 and f_measure(~bw, ink) > 90
+
+
+def write_binary_set(folder, names: list[str], seed: int = 0) -> None:
+    """A set folder in the dibco-dev / real-train layout: NAME_in.png scans and NAME_gt.png truths (0 = ink)."""
+    folder.mkdir(parents=True)
+    for k, name in enumerate(names):
+        scan, ink = text_page(paper=0.7, ink=0.35, seed=seed + k)
+        Image.fromarray((scan * 255).astype(np.uint8)).save(folder / f"{name}_in.png")
+        Image.fromarray(np.where(ink, 0, 255).astype(np.uint8)).save(folder / f"{name}_gt.png")
+
+
+def test_each_fold_leaves_exactly_its_set_out_of_training(tmp_path):
+    write_binary_set(tmp_path / "dibco" / "2009", ["P01", "H02"])
+    write_binary_set(tmp_path / "dibco" / "2010", ["H01"], seed=5)
+    write_binary_set(tmp_path / "train" / "nabuco", ["L1", "L2"], seed=9)
+    sets = historical_sets(tmp_path / "dibco", tmp_path / "train")
+    assert {k: [p.name for p in v] for k, v in sets.items()} == {
+        "2009": ["2009/H02", "2009/P01"], "2010": ["2010/H01"], "nabuco": ["nabuco/L1", "nabuco/L2"]}
+    every = {p.name for pages in sets.values() for p in pages}
+    for held in sets:
+        train, scored = fold(sets, held)
+        assert {p.name for p in scored} == {p.name for p in sets[held]}
+        assert not {p.name for p in train} & {p.name for p in scored}
+        assert {p.name for p in train} | {p.name for p in scored} == every
+    assert {p.name for p in fold(sets, None)[0]} == every and fold(sets, None)[1] == []
+    with pytest.raises(ValueError, match="msi2015"):
+        fold(sets, "msi2015")
+
+
+def test_no_shipped_fold_model_trained_on_the_set_it_scores():
+    from core.card import read_card
+    from core.config import WEIGHTS_DIR
+    from core.evaluation.documents import fold_model, fold_path
+
+    for name in ("2009", "2010", "2011", "msi2015", "nabuco"):
+        path = fold_path(WEIGHTS_DIR, name)
+        card = read_card(path.with_suffix(".json"))
+        assert name == card["recipe"]["hold_out"] or name in card["recipe"]["skip_sets"].split(",")
+        trained = card["data"]["historical"]["train_pages"]
+        assert trained and not [page for page in trained if page.split("/")[0] == name]
+        assert fold_model(path, name, []) is not None  # its checksum and safe_mode
+    shipped = read_card(WEIGHTS_DIR / "documents.json")
+    assert shipped["recipe"]["hold_out"] is None and shipped["data"]["historical"]["train_pages"]
+
+
+def test_a_fold_model_that_saw_the_pages_it_would_score_is_refused(tmp_path):
+    import shutil
+
+    from core.card import read_card, write_card
+    from core.config import WEIGHTS_DIR
+    from core.evaluation.documents import FOLDS, fold_model, fold_path
+
+    write_binary_set(tmp_path / "data" / "2010", ["H01"])
+    pages = load_dibco(tmp_path / "data")["2010"]
+    folder = tmp_path / "weights" / FOLDS / "2010"
+    shutil.copytree(WEIGHTS_DIR / FOLDS / "2011", folder)
+    path = fold_path(tmp_path / "weights", "2010")
+    assert path == folder / "documents.keras" and fold_path(tmp_path / "weights", "2009") is None
+    with pytest.raises(ValueError, match="trained on pages of 2010"):  # its card says it left out 2011
+        fold_model(path, "2010", pages)
+    card = read_card(folder / "documents.json")
+    card["recipe"]["hold_out"] = "2010"
+    trained = card["data"]["historical"]["train_pages"]
+    card["data"]["historical"]["train_pages"] = [page for page in trained if not page.startswith("2010/")]
+    write_card(folder / "documents.json", card)
+    assert fold_model(path, "2010", pages) is not None
+    card["data"]["historical"]["train_pages"].append("2010/H01")
+    write_card(folder / "documents.json", card)
+    with pytest.raises(ValueError, match="trained on pages of 2010"):
+        fold_model(path, "2010", pages)

@@ -4,7 +4,8 @@ import tomllib
 import pytest
 
 from core.card import read_card, sha256
-from core.config import FASHION_CLASSIFIER, SHIPPED_ARCHITECTURES, VAE_RENDERER, WEIGHTS_DIR, model_name
+from core.config import (DOCUMENTS_FIRST_STAGE, FASHION_CLASSIFIER, SHIPPED_ARCHITECTURES, VAE_RENDERER, WEIGHTS_DIR,
+                         model_name)
 from core.inference import load_model
 from core.limits import MAX_UPLOAD_MB
 from tests.conftest import ROOT
@@ -48,6 +49,7 @@ def test_every_weights_file_is_named_by_the_one_rule():
         parts = ("encoder", "decoder") if model == "vae" else (None,)
         expected |= {model_name(model, arch, part) for arch in architectures for part in parts}
     expected |= {VAE_RENDERER, FASHION_CLASSIFIER}  # the VAE's second decoder and the judge of its samples
+    expected |= {DOCUMENTS_FIRST_STAGE}  # what the shipped document cleaner was fine-tuned from
     assert {p.stem for p in WEIGHTS} == expected
     assert {model_name("denoiser"), model_name("denoiser", "seed"), model_name("vae", "seed", "decoder")} == {
         "denoiser", "denoiser_seed", "vae_seed_decoder"}

@@ -112,6 +112,7 @@ def checksum(pairs: list[RealPair]) -> str:
 
 
 DIBCO_DIR = SHARED_DATA_DIR / "dibco-dev"
+DIBCO_YEARS = ("2009", "2010", "2011")
 
 
 @dataclass(frozen=True)
@@ -123,18 +124,48 @@ class BinaryPage:
     ink: np.ndarray
 
 
-def load_dibco(directory: str | Path = DIBCO_DIR) -> dict[str, list[BinaryPage]]:
-    """DIBCO pages by year (``YEAR/NAME_in.png`` + ``NAME_gt.png``, 0 = ink); empty when absent.
-
-    For validation and model choice only: the contest data are not training pairs for shipped weights.
-    """
-    years: dict[str, list[BinaryPage]] = {}
-    for scan_path in sorted(Path(directory).glob("*/*_in.png")):
+def load_binary_set(folder: str | Path) -> list[BinaryPage]:
+    """Pages of one set folder (``NAME_in.png`` + ``NAME_gt.png``, 0 = ink), named ``SET/NAME``; empty when absent."""
+    pages = []
+    for scan_path in sorted(Path(folder).glob("*_in.png")):
         gt_path = scan_path.with_name(scan_path.name.replace("_in.png", "_gt.png"))
         if gt_path.is_file():
             scan = np.asarray(Image.open(scan_path).convert("L"))
             ink = np.asarray(Image.open(gt_path).convert("L")) < 128
             if scan.shape == ink.shape:
-                name = f"{scan_path.parent.name}/{scan_path.name[: -len('_in.png')]}"
-                years.setdefault(scan_path.parent.name, []).append(BinaryPage(name, scan, ink))
-    return years
+                pages.append(BinaryPage(f"{scan_path.parent.name}/{scan_path.name[: -len('_in.png')]}", scan, ink))
+    return pages
+
+
+def load_dibco(directory: str | Path = DIBCO_DIR) -> dict[str, list[BinaryPage]]:
+    """DIBCO pages by year (``YEAR/NAME_in.png`` + ``NAME_gt.png``, 0 = ink); empty when absent."""
+    years = {d.name: load_binary_set(d) for d in sorted(Path(directory).glob("*")) if d.is_dir()}
+    return {y: pages for y, pages in years.items() if pages}
+
+
+HISTORICAL_DIR = SHARED_DATA_DIR / "real-train"
+HISTORICAL_SOURCES = {
+    "dibco-dev": "DIBCO 2009 / H-DIBCO 2010 / DIBCO 2011 (contest organisers; research benchmarking)",
+    "msi2015": "MSI 2015 contest set, one band (research terms), via RichSu95/Document_Binarization_Collection",
+    "nabuco": "Nabuco letters (research terms), via RichSu95/Document_Binarization_Collection",
+}
+
+
+def historical_sets(dibco_dir: str | Path = DIBCO_DIR, train_dir: str | Path = HISTORICAL_DIR
+                    ) -> dict[str, list[BinaryPage]]:
+    """Every real page with binary ground truth, by set: the three DIBCO years, then ``msi2015`` and ``nabuco``.
+
+    Each set is one fold of the leave-one-set-out validation (``fold``); absent folders give no set."""
+    sets = load_dibco(dibco_dir)
+    for name in ("msi2015", "nabuco"):
+        if pages := load_binary_set(Path(train_dir) / name):
+            sets[name] = pages
+    return sets
+
+
+def fold(sets: dict[str, list[BinaryPage]], held_out: str | None) -> tuple[list[BinaryPage], list[BinaryPage]]:
+    """(training, scored) pages of the fold that leaves set ``held_out`` out; ``None``: every page trains."""
+    if held_out is not None and held_out not in sets:
+        raise ValueError(f"no set {held_out!r} to leave out (have {', '.join(sets)})")
+    train = [p for name, pages in sets.items() if name != held_out for p in pages]
+    return train, list(sets.get(held_out, []))

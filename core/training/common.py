@@ -38,15 +38,17 @@ def _flag_type(hint) -> type | None:
     return hint if hint in CLI_TYPES else None
 
 
-def add_recipe_args(parser: argparse.ArgumentParser, recipe: type) -> None:
-    """One flag per field of the ``recipe`` dataclass: ``--batch-size`` for ``batch_size``, its type and default,
-    the help text from ``field(metadata={"help": ...})``. A ``bool`` field that defaults to False becomes a
-    switch; fields of other types (dicts, tuples) stay in the recipe without a flag."""
+def add_recipe_args(parser: argparse.ArgumentParser, recipe: type, defaults=None) -> None:
+    """One flag per field of the ``recipe`` dataclass: ``--batch-size`` for ``batch_size``, its type and default
+    (the class's, or those of the instance ``defaults``), the help text from ``field(metadata={"help": ...})``. A
+    ``bool`` field that defaults to False becomes a switch; fields of other types (dicts, tuples) stay in the
+    recipe without a flag."""
     hints = typing.get_type_hints(recipe)
     for f in dataclasses.fields(recipe):
         kind = _flag_type(hints[f.name])
         flag, help_ = "--" + f.name.replace("_", "-"), f.metadata.get("help", "")
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        default = (getattr(defaults, f.name) if defaults is not None else
+                   f.default if f.default is not dataclasses.MISSING else f.default_factory())
         if kind is bool:
             parser.add_argument(flag, dest=f.name, default=default, help=help_,
                                 action="store_true" if default is False else argparse.BooleanOptionalAction)

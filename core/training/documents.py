@@ -10,6 +10,8 @@ same budget.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,48 +21,87 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from core.card import sha256
+from core.config import DOCUMENTS_FIRST_STAGE as FIRST_STAGE_NAME
 from core.config import SHIPPED_ARCHITECTURES, model_name, weight_path
 from core.documents import pairs as P
 from core.documents.degrade import widen
 from core.documents.normalize import normalize
-from core.documents.real import REAL_DIR, load_real_pairs, split_held_out
+from core.documents.real import (DIBCO_DIR, HISTORICAL_DIR, HISTORICAL_SOURCES, REAL_DIR, BinaryPage, fold,
+                                 historical_sets, load_real_pairs, split_held_out)
 from core.documents.real import checksum as real_checksum
 from core.documents.synth import all_fonts, bundled_fonts, fonts_checksum
+from core.inference import load_model
 from core.models.documents import ARCHITECTURES, InkWeightedMSE
 from core.training.common import Stopwatch, add_recipe_args, epochs_run, recipe_from_args, save_with_card
 
 PATCH = 128
-DIBCO_TERMS = ("DIBCO 2009 / H-DIBCO 2010 / DIBCO 2011 pages (contest organisers; research benchmarking) chose "
-               "between runs and are reported in the evaluation; never training pairs")
+HISTORICAL_REFRESH = 8  # historical pages given a fresh ``widen`` each epoch (all of them would cost seconds)
 # XLA helps the U-Net's small convolutions but slows the seed's wide full-resolution ones on CPU.
 JIT = {"unet": True, "seed": False}
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """Everything that decides the trained weights; the defaults are the shipped model's recipe."""
+    """Everything that decides the trained weights; the defaults are the shipped model's recipe, its second
+    stage: ``FIRST_STAGE`` (synthetic and Kaggle pages from fresh weights), then real historical pages."""
 
-    cpu_minutes: float | None = field(default=60.0, metadata={
+    cpu_minutes: float | None = field(default=12.0, metadata={
         "help": "CPU-time budget of the training process (give both architectures the same); none: epochs x steps"})
     epochs: int = field(default=200, metadata={"help": "at most this many epochs"})
     baseline: bool = field(default=False, metadata={"help": "train the seed architecture instead of the U-Net"})
     steps: int = field(default=120, metadata={"help": "batches per epoch"})
     batch_size: int = field(default=16, metadata={"help": "patches per batch"})
-    pages: int = field(default=24, metadata={"help": "fresh synthetic pages per epoch"})
+    pages: int = field(default=12, metadata={"help": "fresh synthetic pages per epoch"})
     monitor_pages: int = field(default=16, metadata={"help": "pages of the fixed monitor set (early stopping)"})
-    real_share: float = field(default=0.5, metadata={"help": "share of patches cut from real pages, when present"})
-    ink_weight: float = field(default=2.0, metadata={
+    real_share: float = field(default=0.25, metadata={
+        "help": "share of patches cut from real Kaggle pages, when present"})
+    ink_weight: float = field(default=1.0, metadata={
         "help": "loss weight of ink pixels of the target (paper: 1; 1 = plain MSE)"})
-    learning_rate: float = field(default=2e-3, metadata={"help": "Adam's learning rate at the start"})
-    final_learning_rate: float = field(default=1e-4, metadata={"help": "... after the cosine decay"})
+    learning_rate: float = field(default=5e-4, metadata={"help": "Adam's learning rate at the start"})
+    final_learning_rate: float = field(default=2e-5, metadata={"help": "... after the cosine decay"})
     seed: int = field(default=0, metadata={"help": "seeds weights, pages and patches"})
-    average_from: float | None = field(default=None, metadata={
+    average_from: float | None = field(default=0.5, metadata={
         "help": "keep the mean of the weights after every epoch that ends past this share of the budget "
                 "(stochastic weight averaging); none: keep the best monitor-set epoch"})
+    init: str | None = field(default=FIRST_STAGE_NAME, metadata={
+        "help": "start from this trained cleaner (a name in weights/, or a .keras file); none: fresh weights"})
+    historical_share: float = field(default=0.5, metadata={
+        "help": "share of patches cut from real historical pages with binary ground truth (dibco-dev, "
+                "real-train), when present"})
+    hold_out: str | None = field(default=None, metadata={
+        "help": "historical set left out of training, for its validation fold (2009, 2010, 2011, msi2015, "
+                "nabuco); none: train on all"})
+    keep_first_stage: float = field(default=0.5, metadata={
+        "help": "with init: the saved weights are this share of the starting model's plus the rest of the "
+                "trained ones (WiSE-FT, Wortsman et al. 2022), so the second stage keeps what the first knew"})
+    skip_sets: str = field(default="msi2015", metadata={
+        "help": "historical sets never trained on, comma-separated (msi2015's single band of faint ink taught the "
+                "cleaner to keep bleed-through); \"\" trains on every set"})
 
     @property
     def architecture(self) -> str:
         return "seed" if self.baseline else SHIPPED_ARCHITECTURES["documents"]
+
+    @property
+    def init_path(self) -> Path | None:
+        """The model file the run starts from, if any."""
+        if self.init is None:
+            return None
+        return Path(self.init) if self.init.endswith(".keras") else weight_path(self.init)
+
+
+# The first stage (weights/documents_base.keras; the seed baseline's budget and losses differ, see its card).
+FIRST_STAGE = Recipe(cpu_minutes=60.0, pages=24, real_share=0.5, ink_weight=2.0, learning_rate=2e-3,
+                     final_learning_rate=1e-4, average_from=None, init=None, historical_share=0.0,
+                     keep_first_stage=0.0, skip_sets="")
+
+
+def prepare_binary(page: BinaryPage, rng: np.random.Generator | None = None) -> np.ndarray:
+    """A historical page as ``prepare`` gives it: the ground truth (ink 0, paper 255) is the clean target; with
+    ``rng``, the scan gets a fresh ``widen``."""
+    scan = widen(page.scan, rng) if rng is not None else page.scan
+    return prepare(np.where(page.ink, 0, 255).astype(np.uint8), scan)
 
 
 def prepare(clean: np.ndarray, noisy: np.ndarray) -> np.ndarray:
@@ -90,12 +131,16 @@ def crop(page: np.ndarray, rng: np.random.Generator, size: int = PATCH) -> np.nd
 class PatchStream(keras.utils.PyDataset):
     """Batches of (noisy, clean) patches; the page pool is renewed every epoch from a background process."""
 
-    def __init__(self, pool, recipe: Recipe, real: list | None = None) -> None:
+    def __init__(self, pool, recipe: Recipe, real: list | None = None, historical: list | None = None) -> None:
         super().__init__()
         self.pool, self.recipe, self.seed, self.n = pool, recipe, recipe.seed, recipe.pages
         self.rng = np.random.default_rng([recipe.seed, 99])
         self.real_pairs = real or []
         self.real = self._widened_real()
+        self.historical_pages = historical or []
+        self.historical = [prepare_binary(p) for p in self.historical_pages]  # as scanned, then widened by turns
+        sets = [p.name.split("/")[0] for p in self.historical_pages]
+        self.by_set = [[i for i, s in enumerate(sets) if s == name] for name in dict.fromkeys(sets)]
         self.epoch = 0
         self.previous: list = []
         self.current = [prepare(f.result().clean, f.result().noisy)
@@ -109,8 +154,14 @@ class PatchStream(keras.utils.PyDataset):
         pages = self.current + self.previous
         batch = np.empty((self.recipe.batch_size, PATCH, PATCH, 3), np.float32)
         for k in range(self.recipe.batch_size):
-            use_real = self.real and self.rng.random() < self.recipe.real_share
-            page = self.real[self.rng.integers(len(self.real))] if use_real else pages[self.rng.integers(len(pages))]
+            u = self.rng.random()
+            if self.historical and u < self.recipe.historical_share:  # each set as often, whatever its size
+                members = self.by_set[self.rng.integers(len(self.by_set))]
+                page = self.historical[members[self.rng.integers(len(members))]]
+            elif self.real and u < self.recipe.historical_share + self.recipe.real_share:
+                page = self.real[self.rng.integers(len(self.real))]
+            else:
+                page = pages[self.rng.integers(len(pages))]
             batch[k] = crop(page, self.rng)
         return (batch[..., :1], batch[..., 1:2]), batch[..., 2:]
 
@@ -121,6 +172,8 @@ class PatchStream(keras.utils.PyDataset):
         self.epoch += 1
         self.previous = self.current
         self.real = self._widened_real()
+        for i in self.rng.choice(len(self.historical), min(HISTORICAL_REFRESH, len(self.historical)), replace=False):
+            self.historical[i] = prepare_binary(self.historical_pages[i], self.rng)
         self.current = [prepare(f.result().clean, f.result().noisy) for f in self.pending]
         self.pending = P.submit_training_pairs(self.pool, self.seed, self.epoch + 1, self.n)
 
@@ -169,6 +222,11 @@ def mean_weights(weight_sets: Iterable[list[np.ndarray]]) -> list[np.ndarray]:
     return [t / n for t in total]
 
 
+def interpolate(first: list[np.ndarray], second: list[np.ndarray], keep: float) -> list[np.ndarray]:
+    """``keep`` · first + (1 − ``keep``) · second, weight by weight (two ``get_weights()`` lists of one model)."""
+    return [keep * np.asarray(a, np.float64) + (1 - keep) * np.asarray(b, np.float64) for a, b in zip(first, second)]
+
+
 class WeightAverage(keras.callbacks.Callback):
     """Stochastic weight averaging (Izmailov et al. 2018): when training ends, the model takes the mean of
     its weights after each epoch that ended past ``start`` of the budget."""
@@ -202,7 +260,8 @@ def tiles(pairs: list, size: int = PATCH) -> tuple[tuple[np.ndarray, np.ndarray]
     return (t[..., :1], t[..., 1:2]), t[..., 2:]
 
 
-def data_description(seed: int, real_train: list, real_held: list) -> dict:
+def data_description(seed: int, real_train: list, real_held: list, historical: list | None = None,
+                     held_out: str | None = None) -> dict:
     """What the model was trained on, with checksums, for the card."""
     desc = {
         "synthetic": {
@@ -217,7 +276,12 @@ def data_description(seed: int, real_train: list, real_held: list) -> dict:
             "fonts_sha256_held_out": fonts_checksum(bundled_fonts()),
         },
     }
-    desc["validation_only"] = DIBCO_TERMS
+    if historical:
+        desc["historical"] = {
+            "sources": HISTORICAL_SOURCES, "read_in_place_from": [str(DIBCO_DIR), str(HISTORICAL_DIR)],
+            "held_out_set": held_out, "train_pages": [p.name for p in historical],
+            "sha256_train": hashlib.sha256(b"".join(p.name.encode() + p.scan.tobytes() + p.ink.tobytes()
+                                                    for p in historical)).hexdigest()}
     if real_train:
         desc["real"] = {"source": "Kaggle 'Denoising Dirty Documents' training pairs (from NoisyOffice, "
                                   "Castro-Bleda et al., UCI), research use; read in place from " + str(REAL_DIR),
@@ -239,19 +303,30 @@ def saved_epochs(folder: Path) -> dict[int, Path]:
 
 
 def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Path | None = REAL_DIR,
-          workers: int = 1, verbose: int = 2, checkpoints: bool = False) -> dict:
+          workers: int = 1, verbose: int = 2, checkpoints: bool = False, dibco_dir: str | Path = DIBCO_DIR,
+          historical_dir: str | Path = HISTORICAL_DIR) -> dict:
     """Train one cleaner, save it with its card, and return the card; with ``checkpoints``, also the weights
     after every epoch (``saved_epochs``, scored by ``python -m core.evaluate documents --checkpoints``)."""
     keras.utils.set_random_seed(recipe.seed)
     real_train, real_held = split_held_out(load_real_pairs(real_dir)) if real_dir else ([], [])
+    historical = []
+    if recipe.historical_share:
+        skipped = set(filter(None, recipe.skip_sets.split(",")))
+        historical = [p for p in fold(historical_sets(dibco_dir, historical_dir), recipe.hold_out)[0]
+                      if p.name.split("/")[0] not in skipped]
     architecture = recipe.architecture
     model = ARCHITECTURES[architecture]()
+    start = load_model(recipe.init_path.stem, recipe.init_path).get_weights() if recipe.init_path else None
+    if start:
+        model.set_weights(start)
     model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss=InkWeightedMSE(recipe.ink_weight),
                   jit_compile=JIT[architecture])
     budget = Budget(recipe)
     average = WeightAverage(budget, recipe.average_from) if recipe.average_from is not None else None
     callbacks = [budget, average or keras.callbacks.EarlyStopping(patience=recipe.epochs, restore_best_weights=True)]
     name = model_name("documents", architecture)
+    if name == model_name("documents") and recipe.init_path is None:
+        name = FIRST_STAGE_NAME  # the shipped cleaner starts from it
     path = Path(out) / f"{name}.keras" if out else weight_path(name)
     if checkpoints:
         (path.parent / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
@@ -260,7 +335,7 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
     clock = Stopwatch()
     with P.executor(workers) as pool:
         val_x, val_y = tiles(P.monitor_pairs(recipe.monitor_pages, pool))
-        stream = PatchStream(pool, recipe, real_train)
+        stream = PatchStream(pool, recipe, real_train, historical)
         history = model.fit(
             stream,
             validation_data=(list(val_x), val_y),
@@ -271,6 +346,8 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
         for f in stream.pending:
             f.cancel()
     wall = clock.seconds
+    if start and recipe.keep_first_stage:
+        model.set_weights(interpolate(start, model.get_weights(), recipe.keep_first_stage))
     val_rmse = float(np.sqrt(np.mean((np.asarray(model(list(val_x), training=False)) - val_y) ** 2)))
     return save_with_card(
         model,
@@ -279,7 +356,7 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
             "task": "Scanned-document cleaning: float32 (1, H, W, 1) scan in [0, 1] and its normalisation "
                     "(core.documents.normalize) -> clean page, same shape "
                     "(any H, W; core.serving.documents tiles big pages)",
-            "data": data_description(recipe.seed, real_train, real_held),
+            "data": data_description(recipe.seed, real_train, real_held, historical, recipe.hold_out),
             "training": {
                 "loss": "ink-weighted MSE (core.models.documents.InkWeightedMSE)",
                 "optimizer": "adam, cosine decay from learning_rate to final_learning_rate over the budget",
@@ -287,10 +364,13 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
                 "epochs_run": epochs_run(history), "steps_run": budget.step,
                 "patches_seen": budget.step * recipe.batch_size, "xla": JIT[architecture],
                 "input": "(scan, core.documents.normalize.normalize(scan)); output = normalised + correction",
+                "starts_from": ({"file": recipe.init_path.name, "sha256": sha256(recipe.init_path)}
+                                if recipe.init_path else "fresh weights"),
                 "augmentation": "per page: size, dpi, scale x0.8-1.25, cursive-like strokes on "
                                 f"{P.HANDWRITING:.0%} of synthetic pages, core.documents.degrade.widen (ink/paper "
                                 "levels, gamma, shading, dark borders; real pages too, fresh each epoch); "
                                 "per patch: h/v flips",
+                "first_stage_kept": recipe.keep_first_stage if start else 0.0,
                 "model_selection": (f"mean of the weights after the {average.epochs} epochs that ended past "
                                     f"{recipe.average_from:.0%} of the budget" if average
                                     else "best monitor-set loss (weights restored)"),
@@ -305,7 +385,10 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m core.train documents", description=__doc__)
-    add_recipe_args(parser, Recipe)
+    first = "--first-stage" in (argv if argv is not None else sys.argv[1:])
+    parser.add_argument("--first-stage", action="store_true",
+                        help="train the first stage (weights/documents_base.keras): every default becomes its recipe")
+    add_recipe_args(parser, Recipe, FIRST_STAGE if first else None)
     parser.add_argument("--limit", type=int, help="smoke run: this many pages per epoch, 4 monitor pages")
     parser.add_argument("--workers", type=int, default=1, help="page-generating processes")
     parser.add_argument("--real-dir", default=str(REAL_DIR), help="Kaggle dirty-documents folder, if any")
