@@ -22,7 +22,7 @@ from scipy.ndimage import median_filter
 from skimage.filters import threshold_otsu, threshold_sauvola
 
 from core.card import read_card, update_card
-from core.config import WEIGHTS_DIR, model_name
+from core.config import DOCUMENTS_FIRST_STAGE, WEIGHTS_DIR, model_name
 from core.documents import pairs as P
 from core.documents.ocr import cer, ocr
 from core.documents.normalize import normalize
@@ -35,7 +35,7 @@ QUALITY_BAR = 0.75  # share of the noisy input's RMSE the shipped model must rem
 DIBCO_F_TARGET, DIBCO_MARGIN = 90.0, 3.0  # held-out mean F % over the DIBCO years; points over Sauvola, every set
 REAL_RMSE_TARGET = 0.040  # Kaggle held-out RMSE (issue 33)
 FOLDS = "documents_folds"  # weights/FOLDS/SET/documents.keras: the shipped recipe trained without SET
-BASE = "first stage (no historical pages)"  # weights/documents_base.keras, what the shipped model starts from
+BASE = "first stage (no historical pages)"  # weights/DOCUMENTS_FIRST_STAGE, what the shipped model starts from
 DIBCO_MEAN = "DIBCO mean"
 SYNTHETIC_RMSE_LIMIT, SYNTHETIC_CER_LIMIT = 0.065, 0.12  # issue 9's no-regression lines
 SHIPPED, SHIPPED_BW = "shipped model", "shipped model, black & white"  # the gray output (at 0.5) and the bw mode
@@ -198,8 +198,8 @@ def historical_scores(sets: dict[str, list[BinaryPage]], weights: Path, with_ocr
     beside the classical methods and the first stage; the DIBCO years' mean; Tesseract on the printed pages."""
     fixed = {"noisy input": lambda x: x, "Otsu threshold": otsu, "Sauvola threshold": sauvola,
              "page normalisation alone": normalize}
-    if (weights / "documents_base.keras").is_file():
-        fixed[BASE] = shipped(load_model("documents_base", weights / "documents_base.keras"))[SHIPPED]
+    if (first := weights / f"{DOCUMENTS_FIRST_STAGE}.keras").is_file():
+        fixed[BASE] = shipped(load_model(DOCUMENTS_FIRST_STAGE, first))[SHIPPED]
     table: dict = {}
     printed: list[tuple[BinaryPage, dict]] = []
     for name, pages in sets.items():
