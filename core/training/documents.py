@@ -385,9 +385,11 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m core.train documents", description=__doc__)
-    first = "--first-stage" in (argv if argv is not None else sys.argv[1:])
+    given = argv if argv is not None else sys.argv[1:]
+    first = "--first-stage" in given or "--baseline" in given  # the seed baseline trains from fresh weights too
     parser.add_argument("--first-stage", action="store_true",
-                        help="train the first stage (weights/documents_base.keras): every default becomes its recipe")
+                        help="train the first stage (weights/documents_base.keras): every default becomes its "
+                             "recipe (so with --baseline too)")
     add_recipe_args(parser, Recipe, FIRST_STAGE if first else None)
     parser.add_argument("--limit", type=int, help="smoke run: this many pages per epoch, 4 monitor pages")
     parser.add_argument("--workers", type=int, default=1, help="page-generating processes")
