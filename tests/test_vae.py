@@ -229,9 +229,9 @@ def test_browser_decoder_export_holds_every_weight_at_its_offset():
     assert len(exported) == len(expected) and sum(w.size for w in expected) == floats.size
     for got, want in zip(exported, expected):
         np.testing.assert_array_equal(got, want)
-    assert [layer["op"] for layer in spec["layers"]] == ["dense", "dense", "reshape", "conv_transpose_same",
-                                                         "conv_transpose_same", "conv_same"]
-    assert spec["layers"][-1]["activation"] == "sigmoid" and spec["layers"][3]["stride"] == 2
+    assert [layer["op"] for layer in spec["layers"]] == ["dense", "dense", "dense", "reshape", "conv_transpose_same",
+                                                         "conv_same", "conv_transpose_same", "conv_same", "conv_same"]
+    assert spec["layers"][-1]["activation"] == "sigmoid" and spec["layers"][4]["stride"] == 2
 
 
 def test_the_browser_export_is_checked_against_the_card(tmp_path):

@@ -16,7 +16,7 @@ from core.evaluation.vae import (entropy_floor, frechet_distance, importance_wei
                                  realism, sharpness)
 from core.inference import load_model
 from core.models.classifier import classifier, with_features
-from core.models.renderer import critic_loss, generator_loss
+from core.models.renderer import critic, critic_loss, generator_loss
 from core.models.vae import build_vae
 from core.serving.vae import read_browser_decoder, read_onnx, onnx_path, browser_dir
 from core.serving.vae_prior import PriorError, fit_prior, load_prior, save_prior
@@ -72,6 +72,20 @@ def test_renderer_losses_match_hand_computed_values():
     total, adversarial, l1 = (float(v) for v in generator_loss(fake, x, rendered, 10.0))
     assert adversarial == pytest.approx((softplus(0) + softplus(1)) / 2, rel=1e-5)
     assert l1 == pytest.approx(0.25) and total == pytest.approx(adversarial + 2.5, rel=1e-5)
+
+
+def test_the_class_critic_judges_an_item_against_its_label():
+    keras.utils.set_random_seed(0)
+    x, z = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32), np.zeros((4, 2), np.float32)
+    plain, projected = critic(), critic(10)
+    assert len(plain.inputs) == 2 and np.asarray(plain([x, z])).shape == (4, 1)
+    logits = {y: np.asarray(projected([x, z, np.full(4, y, np.int32)])) for y in (2, 4)}
+    assert logits[2].shape == (4, 1) and not np.allclose(logits[2], logits[4])
+    # Only the projection term depends on the label: the logit's difference is ⟨embed(2) − embed(4), h⟩.
+    kinds = {type(layer).__name__: layer for layer in projected.layers}
+    h = np.asarray(keras.Model(projected.inputs, kinds["Dot"].input[1])([x, z, np.full(4, 2, np.int32)]))
+    table = np.asarray(kinds["Embedding"].embeddings)
+    assert np.allclose(logits[2] - logits[4], h @ (table[2] - table[4])[:, None], atol=1e-4)
 
 
 def test_sample_measures_on_known_inputs():

@@ -1,8 +1,8 @@
 """The renderer: a second decoder for the VAE's 2-D map that draws sharp clothing instead of the VAE's mean.
 
 The map stays the VAE's: the renderer G takes the same z (drawn from the frozen encoder's q(z|x)) and is trained
-like pix2pix, conditioned on z: a critic D(x, z) learns to tell a real item x from G(z) at the point z came from,
-and G minimises
+like pix2pix, conditioned on z: a critic D(x, z) learns to tell a real item x from G(z) at the point z came from
+(and, given the item's class y, whether x looks like a y: a projection critic, Miyato & Koyama 2018), and G minimises
 
     L_G = E[softplus(−D(G(z), z))] + λ · E[|x − G(z)|]   (non-saturating GAN loss + L1 to the item itself),
     L_D = E[softplus(−D(x, z))] + E[softplus(D(G(z), z))].
@@ -19,8 +19,9 @@ from core.config import IMAGE_SHAPE, LATENT_DIM
 from core.models.vae import Sampling
 
 
-def critic() -> keras.Model:
-    """D(x, z): two strided convs over the item, the point z through a Dense layer, joined -> one logit."""
+def critic(classes: int = 0) -> keras.Model:
+    """D(x, z[, y]): two strided convs over the item, the point z through a Dense layer, joined -> one logit; with
+    ``classes``, plus the projection ⟨embed(y), h⟩ of the item's label y on the joined features h."""
     image, z = keras.Input(IMAGE_SHAPE), keras.Input((LATENT_DIM,))
     x = layers.Conv2D(64, 4, strides=2, padding="same")(image)  # 14
     x = layers.LeakyReLU(0.2)(x)
@@ -31,7 +32,12 @@ def critic() -> keras.Model:
     c = layers.LeakyReLU(0.2)(c)
     h = layers.Dense(256)(layers.Concatenate()([x, c]))
     h = layers.LeakyReLU(0.2)(h)
-    return keras.Model([image, z], layers.Dense(1)(h), name="renderer_critic")
+    logit = layers.Dense(1)(h)
+    if not classes:
+        return keras.Model([image, z], logit, name="renderer_critic")
+    label = keras.Input((), dtype="int32")
+    projection = layers.Dot(axes=1)([layers.Embedding(classes, h.shape[-1])(label), h])
+    return keras.Model([image, z, label], layers.Add()([logit, projection]), name="renderer_critic")
 
 
 def critic_loss(real_logits, fake_logits):
@@ -48,7 +54,8 @@ def generator_loss(fake_logits, x, rendered, l1_weight: float):
 
 @keras.saving.register_keras_serializable(package="core")
 class RendererGAN(keras.Model):
-    """Generator + critic trained in alternation on (x, μ, log σ²) of the frozen VAE encoder."""
+    """Generator + critic trained in alternation on (x, μ, log σ²) of the frozen VAE encoder, plus the item's label
+    y when the critic takes one."""
 
     def __init__(self, generator: keras.Model, critic_model: keras.Model, l1_weight: float = 300.0,
                  seed: int | None = None, **kwargs) -> None:
@@ -72,16 +79,16 @@ class RendererGAN(keras.Model):
     def train_step(self, data):
         import tensorflow as tf  # the training step is written for the TensorFlow backend
 
-        x, z_mean, z_log_var = data
+        x, z_mean, z_log_var, *label = data
         z = self.sampling([z_mean, z_log_var])
         with tf.GradientTape() as tape:
-            d_loss = critic_loss(self.critic([x, z], training=True),
-                                 self.critic([self.generator(z, training=True), z], training=True))
+            d_loss = critic_loss(self.critic([x, z, *label], training=True),
+                                 self.critic([self.generator(z, training=True), z, *label], training=True))
         grads = tape.gradient(d_loss, self.critic.trainable_weights)
         self.critic_optimizer.apply_gradients(zip(grads, self.critic.trainable_weights))
         with tf.GradientTape() as tape:
             rendered = self.generator(z, training=True)
-            g_loss, adversarial, l1 = generator_loss(self.critic([rendered, z], training=True), x, rendered,
+            g_loss, adversarial, l1 = generator_loss(self.critic([rendered, z, *label], training=True), x, rendered,
                                                      self.l1_weight)
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.generator_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))

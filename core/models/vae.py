@@ -140,13 +140,17 @@ def conv_encoder(hidden: int = 512) -> keras.Model:
 
 
 def conv_decoder(hidden: int = 512) -> keras.Model:
-    """Shipped: a hidden Dense layer (a non-linear map out of 2-D), 7×7×64, two transposed convs up to 28."""
+    """Shipped: two hidden Dense layers (a non-linear map out of 2-D), 7×7×64, then at 14 and at 28 a transposed
+    conv followed by a conv."""
     inputs = keras.Input((LATENT_DIM,))
     x = layers.Dense(hidden, activation="relu")(inputs)
+    x = layers.Dense(hidden, activation="relu")(x)
     x = layers.Dense(7 * 7 * 64, activation="relu")(x)
     x = layers.Reshape((7, 7, 64))(x)
     x = layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu")(x)  # 14
+    x = layers.Conv2D(64, 3, padding="same", activation="relu")(x)
     x = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(x)  # 28
+    x = layers.Conv2D(32, 3, padding="same", activation="relu")(x)
     outputs = layers.Conv2D(1, 3, padding="same", activation="sigmoid")(x)
     return keras.Model(inputs, outputs, name="vae_decoder")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import keras
 
 from core.card import read_card, sha256
-from core.config import VAE_DECODER, VAE_ENCODER, VAE_RENDERER, weight_path
+from core.config import CLASS_NAMES, VAE_DECODER, VAE_ENCODER, VAE_RENDERER, weight_path
 from core.data import load_fashion_mnist, to_float
 from core.inference import load_model, run_batched
 from core.models.renderer import RendererGAN, critic
@@ -28,6 +28,7 @@ class Recipe:
     seed: int = field(default=0, metadata={"help": "seeds the critic's weights, shuffling and z draws"})
     learning_rate: float = field(default=2e-4, metadata={"help": "Adam's learning rate (both networks)"})
     l1_weight: float = field(default=300.0, metadata={"help": "λ: weight of E|x − G(z)| beside the GAN loss"})
+    class_critic: bool = field(default=True, metadata={"help": "the critic also sees the item's class (projection)"})
 
 
 def train(recipe: Recipe = Recipe(), folder: Path | None = None, limit: int | None = None,
@@ -39,19 +40,22 @@ def train(recipe: Recipe = Recipe(), folder: Path | None = None, limit: int | No
     decoder = load_model(VAE_DECODER, folder / f"{VAE_DECODER}.keras")
     data = load_fashion_mnist(data_dir)
     x_train, _ = train_validation_split(to_float(data.x_train), limit)
+    y_train, _ = train_validation_split(data.y_train.astype("int32"), limit)
     z_mean, z_log_var = run_batched(encoder, x_train, batch_size=1000)
 
     generator = keras.models.clone_model(decoder)  # the decoder's architecture and, below, its weights
     generator.set_weights(decoder.get_weights())
     generator = keras.Model(generator.inputs, generator.outputs, name=VAE_RENDERER)
-    gan = RendererGAN(generator, critic(), recipe.l1_weight, seed=recipe.seed)
+    gan = RendererGAN(generator, critic(len(CLASS_NAMES) if recipe.class_critic else 0), recipe.l1_weight,
+                      seed=recipe.seed)
     gan.compile(keras.optimizers.Adam(recipe.learning_rate, beta_1=0.5),
                 keras.optimizers.Adam(recipe.learning_rate, beta_1=0.5), jit_compile=False)
     clock = Stopwatch()
-    import tensorflow as tf  # a dataset hands train_step the (x, μ, log σ²) triple as it is
+    import tensorflow as tf  # a dataset hands train_step the (x, μ, log σ²[, y]) columns as they are
 
-    triples = tf.data.Dataset.from_tensor_slices((x_train, z_mean, z_log_var))
-    batches = triples.shuffle(len(x_train), seed=recipe.seed).batch(recipe.batch_size, drop_remainder=True)
+    columns = (x_train, z_mean, z_log_var, *([y_train] if recipe.class_critic else []))
+    batches = tf.data.Dataset.from_tensor_slices(columns).shuffle(len(x_train), seed=recipe.seed)
+    batches = batches.batch(recipe.batch_size, drop_remainder=True)
     history = gan.fit(batches.prefetch(2), epochs=recipe.epochs, verbose=verbose)
     wall = clock.seconds
     card = save_with_card(generator, folder / f"{VAE_RENDERER}.keras", {
@@ -61,7 +65,8 @@ def train(recipe: Recipe = Recipe(), folder: Path | None = None, limit: int | No
         "initialised_from": {"file": f"{VAE_DECODER}.keras", "sha256": sha256(folder / f"{VAE_DECODER}.keras")},
         "data": {"source": data.source, "sha256_arrays": data.checksum(), "train_images": len(x_train)},
         "training": {"loss": "L_G = E[softplus(−D(G(z), z))] + λ·E|x − G(z)|, L_D = E[softplus(−D(x, z))] + "
-                             "E[softplus(D(G(z), z))], z ~ q(z|x) of the frozen encoder (core.models.renderer)",
+                             "E[softplus(D(G(z), z))], z ~ q(z|x) of the frozen encoder; with class_critic D also "
+                             "takes the item's class y (projection; core.models.renderer)",
                      "epochs_run": recipe.epochs, "wall_time_s": wall, "cpu_time_s": clock.cpu_seconds,
                      "per_epoch": {k: [round(float(v), 4) for v in vals] for k, vals in history.history.items()}},
     }, recipe)

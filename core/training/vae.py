@@ -24,7 +24,7 @@ from core.training.common import (epochs_run, fashion_parser, recipe_from_args, 
 class Recipe:
     """Everything that decides the trained weights; the defaults are the shipped model's recipe."""
 
-    epochs: int = field(default=40, metadata={"help": "training epochs"})
+    epochs: int = field(default=50, metadata={"help": "training epochs"})
     baseline: bool = field(default=False, metadata={"help": "train the seed architecture instead"})
     batch_size: int = field(default=256, metadata={"help": "images per batch"})
     seed: int = field(default=0, metadata={"help": "seeds weights, shuffling and the sampling layer"})
