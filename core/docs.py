@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.card import read_card
-from core.config import CLASS_NAMES, PROJECT_DIR, card_path, model_name
+from core.config import CLASS_NAMES, DOCUMENTS_FIRST_STAGE, PROJECT_DIR, card_path, model_name
 from core.evaluation.denoiser import from_cards, quality_bar, table
 
 DOCS = (PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").glob("*.md")))
@@ -37,7 +37,6 @@ def denoiser() -> str:
 def documents() -> str:
     """The tables that ``python -m core.evaluate documents --markdown`` prints, the targets, the training cost."""
     from core.evaluation import documents as E  # loads TensorFlow (through core.inference)
-    from core.training.documents import FIRST_STAGE_NAME
 
     shipped, seed = card("documents"), card("documents", "seed")
     synth, real, hist = (shipped["evaluation"][k] for k in ("held_out_synthetic", "held_out_real", "historical"))
@@ -57,7 +56,7 @@ def documents() -> str:
                  for mode, method in (("gray", E.SHIPPED), ("black & white", E.SHIPPED_BW)))]
     costs = "; ".join(f"{label}: {_budget(c)}, {t['steps_run']:,} steps = {t['patches_seen']:,} patches, "
                       f"{t['cpu_seconds_used']:.0f} CPU-s, {t['wall_time_s'] / 60:.0f} min wall"
-                      for label, c in (("U-Net first stage", read_card(card_path(FIRST_STAGE_NAME))),
+                      for label, c in (("U-Net first stage", read_card(card_path(DOCUMENTS_FIRST_STAGE))),
                                        ("U-Net second stage", shipped), ("seed", seed)) for t in [c["training"]])
     return (E.markdown(shipped["evaluation"]) + "\nTargets: " + "; ".join(targets) + ".\n"
             + f"\nTraining: {costs}.\n")
