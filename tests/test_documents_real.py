@@ -110,14 +110,15 @@ def test_the_shipped_cleaner_invents_no_ink_on_blank_paper(cleaner):
 
 
 def test_black_and_white_keeps_each_cleaned_mark_at_its_full_width_and_drops_the_others():
-    from core.serving.documents import black_and_white
+    from core.serving.documents import FAINT, black_and_white
 
     normalized = np.ones((40, 60), np.float32)
     normalized[10:16, 5:55] = 0.2  # a stroke 6 px wide on the page
     normalized[30:34, 20:40] = 0.3  # a mark the cleaner removed (a stain's rim, bleed-through)
     cleaned = np.ones_like(normalized)
-    cleaned[10:16, 5:55] = 0.8  # the cleaner left the stroke's edges and ends faint gray...
+    cleaned[10:16, 5:55] = FAINT - 0.05  # the cleaner left the stroke's edges and ends faint gray...
     cleaned[12:14, 8:50] = 0.3  # ...and only its core darker than half gray
+    cleaned[30:34, 20:40] = FAINT + 0.05  # the removed mark: lighter than FAINT
     ink = ~black_and_white(cleaned, normalized)
     assert ink[10:16, 5:55].all()  # the whole stroke, as wide and long as on the page
     assert ink.sum() == 6 * 50  # nothing else: the removed mark stays paper
@@ -152,14 +153,14 @@ def test_black_and_white_does_not_flood_a_dark_border_that_a_stroke_touches():
 
 
 def test_the_gray_output_keeps_the_cleaners_shades_and_draws_the_black_and_white_strokes_just_darker_than_half():
-    from core.serving.documents import STROKE_EDGE, black_and_white, full_strokes
+    from core.serving.documents import FAINT, STROKE_EDGE, black_and_white, full_strokes
 
     normalized = np.ones((40, 60), np.float32)
     normalized[10:16, 5:55] = 0.2  # a stroke 6 px wide on the page
     normalized[30:34, 20:40] = 0.3  # a mark the cleaner removed
     cleaned = np.ones_like(normalized)
     cleaned[30:34, 20:40] = 0.97
-    cleaned[10:16, 5:55] = 0.8  # faint edges...
+    cleaned[10:16, 5:55] = FAINT - 0.05  # faint edges...
     cleaned[12:14, 8:50] = 0.1  # ...around a dark core
     gray = full_strokes(cleaned.copy(), black_and_white(cleaned, normalized))
     assert (gray[12:14, 8:50] == 0.1).all()  # the cleaner's own ink keeps its shade

@@ -23,7 +23,7 @@ from core.clean import main
 from core.documents.pairs import sample_pages
 from core.imageio import InputError, display_name, open_upload, read_upload, to_grayscale
 from core.inference import load_model
-from core.serving.documents import CleanedPage, binarize, clean_upload, pdf_bytes, zip_bytes
+from core.serving.documents import FAINT, CleanedPage, binarize, clean_upload, pdf_bytes, zip_bytes
 from tests.conftest import ROOT
 
 PAGE = str(ROOT / "pages" / "clean_documents.py")
@@ -255,8 +255,8 @@ def test_both_modes_of_a_cleaned_a4_text_page(model):
     assert Image.open(io.BytesIO(page.png("bw"))).mode == "1"
     paper, gray = (np.asarray(Image.open(io.BytesIO(page.png(mode)))) for mode in ("bw", "gray"))
     # Black & white: all the cleaned ink (127, 128 hold 0.5 after rounding), grown only over pixels the cleaner
-    # left darker than FAINT (230 holds 0.9 after rounding), so the rest stays paper.
-    assert paper[gray <= 126].sum() == 0 and paper[gray >= 231].all()
+    # left darker than FAINT (anything lighter than ceil(255 FAINT) after rounding is lighter), so the rest stays paper.
+    assert paper[gray <= 126].sum() == 0 and paper[gray >= math.ceil(255 * FAINT) + 1].all()
     bw, gray = pdf_bytes([page], "bw"), pdf_bytes([page], "gray")
     reader = PdfReader(io.BytesIO(bw))
     image = next(iter(reader.pages[0]["/Resources"]["/XObject"].values())).get_object()
