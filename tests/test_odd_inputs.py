@@ -255,7 +255,8 @@ def test_both_modes_of_a_cleaned_a4_text_page(model):
     assert Image.open(io.BytesIO(page.png("bw"))).mode == "1"
     paper, gray = (np.asarray(Image.open(io.BytesIO(page.png(mode)))) for mode in ("bw", "gray"))
     # Black & white: all the cleaned ink (127, 128 hold 0.5 after rounding), grown only over pixels the cleaner
-    # left darker than FAINT (anything lighter than ceil(255 FAINT) after rounding is lighter), so the rest stays paper.
+    # left darker than FAINT (a gray level above ceil(255 FAINT) was lighter than FAINT before rounding), so the rest
+    # stays paper.
     assert paper[gray <= 126].sum() == 0 and paper[gray >= math.ceil(255 * FAINT) + 1].all()
     bw, gray = pdf_bytes([page], "bw"), pdf_bytes([page], "gray")
     reader = PdfReader(io.BytesIO(bw))
