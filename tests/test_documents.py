@@ -238,6 +238,23 @@ def test_training_patches_keep_scan_normalisation_and_target_aligned():
                    (lambda a: a, lambda a: a[::-1], lambda a: a[:, ::-1], lambda a: a[::-1, ::-1]))
 
 
+def test_a_rescaled_historical_page_keeps_its_ink_where_the_scan_shows_it():
+    from core.documents.real import BinaryPage
+    from core.training.documents import prepare_binary, rescale
+
+    ink = np.zeros((120, 200), bool)
+    ink[40:52, 30:170] = True  # a 12-pixel stroke
+    page = BinaryPage("2009/H01", np.where(ink, 30, 220).astype(np.uint8), ink)
+    for factor in (0.5, 1.5):
+        small = rescale(page, factor)
+        assert small.scan.shape == small.ink.shape == (round(120 * factor), round(200 * factor))
+        assert abs(small.ink.mean() - ink.mean()) < 0.01  # the stroke scales with the page
+        np.testing.assert_array_equal(small.ink, small.scan < 125)  # and stays where the scan is dark
+    sizes = {prepare_binary(page, np.random.default_rng(seed), scale=1.5).shape[:2] for seed in range(6)}
+    assert len(sizes) > 1 and all(80 <= h <= 180 for h, _ in sizes)
+    assert prepare_binary(page, np.random.default_rng(0)).shape[:2] == (120, 200)  # scale 1: as scanned
+
+
 def test_the_default_recipe_is_the_shipped_models_and_the_cli_builds_it():
     import argparse
 

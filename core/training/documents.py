@@ -20,6 +20,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from PIL import Image
 
 from core.card import sha256
 from core.config import DOCUMENTS_FIRST_STAGE as FIRST_STAGE_NAME
@@ -75,6 +76,9 @@ class Recipe:
     keep_first_stage: float = field(default=0.3, metadata={
         "help": "with init: the saved weights are this share of the starting model's plus the rest of the "
                 "trained ones (WiSE-FT, Wortsman et al. 2022), so the second stage keeps what the first knew"})
+    historical_scale: float = field(default=1.0, metadata={
+        "help": "a historical page given a fresh widen is also resized by a factor drawn log-uniformly from "
+                "[1/this, this] (other collections scan at other resolutions); 1: as scanned"})
     skip_sets: str = field(default="msi2015,nabuco", metadata={
         "help": "historical sets never trained on, comma-separated (msi2015's single band of faint ink taught the "
                 "cleaner to keep bleed-through; nabuco's thinner strokes pulled the DIBCO years' edges in, and it "
@@ -98,9 +102,21 @@ FIRST_STAGE = Recipe(cpu_minutes=60.0, pages=24, real_share=0.5, ink_weight=2.0,
                      keep_first_stage=0.0, skip_sets="")
 
 
-def prepare_binary(page: BinaryPage, rng: np.random.Generator | None = None) -> np.ndarray:
+def rescale(page: BinaryPage, factor: float) -> BinaryPage:
+    """The page as if scanned at ``factor`` times its resolution: the scan resampled, the ink mask resampled
+    the same way and cut at half."""
+    h, w = page.ink.shape
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    scan = np.asarray(Image.fromarray(page.scan).resize(size, Image.BILINEAR))
+    ink = np.asarray(Image.fromarray(page.ink.astype(np.float32), "F").resize(size, Image.BILINEAR)) > 0.5
+    return BinaryPage(page.name, scan, ink)
+
+
+def prepare_binary(page: BinaryPage, rng: np.random.Generator | None = None, scale: float = 1.0) -> np.ndarray:
     """A historical page as ``prepare`` gives it: the ground truth (ink 0, paper 255) is the clean target; with
-    ``rng``, the scan gets a fresh ``widen``."""
+    ``rng``, the scan gets a fresh ``widen`` and, when ``scale`` > 1, a size from [1/scale, scale]."""
+    if rng is not None and scale > 1:
+        page = rescale(page, float(np.exp(rng.uniform(-np.log(scale), np.log(scale)))))
     scan = widen(page.scan, rng) if rng is not None else page.scan
     return prepare(np.where(page.ink, 0, 255).astype(np.uint8), scan)
 
@@ -174,7 +190,7 @@ class PatchStream(keras.utils.PyDataset):
         self.previous = self.current
         self.real = self._widened_real()
         for i in self.rng.choice(len(self.historical), min(HISTORICAL_REFRESH, len(self.historical)), replace=False):
-            self.historical[i] = prepare_binary(self.historical_pages[i], self.rng)
+            self.historical[i] = prepare_binary(self.historical_pages[i], self.rng, self.recipe.historical_scale)
         self.current = [prepare(f.result().clean, f.result().noisy) for f in self.pending]
         self.pending = P.submit_training_pairs(self.pool, self.seed, self.epoch + 1, self.n)
 
