@@ -246,10 +246,10 @@ def test_a_rescaled_historical_page_keeps_its_ink_where_the_scan_shows_it():
     ink[40:52, 30:170] = True  # a 12-pixel stroke
     page = BinaryPage("2009/H01", np.where(ink, 30, 220).astype(np.uint8), ink)
     for factor in (0.5, 1.5):
-        small = rescale(page, factor)
-        assert small.scan.shape == small.ink.shape == (round(120 * factor), round(200 * factor))
-        assert abs(small.ink.mean() - ink.mean()) < 0.01  # the stroke scales with the page
-        np.testing.assert_array_equal(small.ink, small.scan < 125)  # and stays where the scan is dark
+        scaled = rescale(page, factor)
+        assert scaled.scan.shape == scaled.ink.shape == (round(120 * factor), round(200 * factor))
+        assert abs(scaled.ink.mean() - ink.mean()) < 0.01  # the stroke scales with the page
+        np.testing.assert_array_equal(scaled.ink, scaled.scan < 125)  # and stays where the scan is dark
     sizes = {prepare_binary(page, np.random.default_rng(seed), scale=1.5).shape[:2] for seed in range(6)}
     assert len(sizes) > 1 and all(80 <= h <= 180 for h, _ in sizes)
     assert prepare_binary(page, np.random.default_rng(0)).shape[:2] == (120, 200)  # scale 1: as scanned

@@ -386,7 +386,9 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
                 "augmentation": "per page: size, dpi, scale x0.8-1.25, cursive-like strokes on "
                                 f"{P.HANDWRITING:.0%} of synthetic pages, core.documents.degrade.widen (ink/paper "
                                 "levels, gamma, shading, dark borders; real pages too, fresh each epoch); "
-                                "per patch: h/v flips",
+                                + (f"historical pages resized x1/{s:g}-{s:g} at each widen; "
+                                   if (s := recipe.historical_scale) > 1 else "")
+                                + "per patch: h/v flips",
                 "first_stage_kept": recipe.keep_first_stage if start else 0.0,
                 "model_selection": (f"mean of the weights after the {average.epochs} epochs that ended past "
                                     f"{recipe.average_from:.0%} of the budget" if average
