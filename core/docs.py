@@ -62,6 +62,33 @@ def documents() -> str:
             + f"\nTraining: {costs}.\n")
 
 
+def documents_limits() -> str:
+    """The first Limits bullets of docs/documents.md: where the shipped cleaner misses its targets, from its card
+    and the first stage's."""
+    from core.evaluation import documents as E  # loads TensorFlow (through core.inference)
+
+    ev, base = card("documents")["evaluation"], read_card(card_path(DOCUMENTS_FIRST_STAGE))["evaluation"]
+    hist = ev["historical"]["scores"]
+    f = {method: {s: row[s]["f_measure"] for s in row} for method, row in hist.items()}
+    ours, sauvola, alone = f[E.SHIPPED], f["Sauvola threshold"], f["page normalisation alone"]
+    reach = "reaching" if ours[E.DIBCO_MEAN] >= E.DIBCO_F_TARGET else "short of"
+    nabuco = ours["nabuco"] - sauvola["nabuco"]
+    synth, real = (ev[k]["rmse"] for k in ("held_out_synthetic", "held_out_real"))
+    before = (base["held_out_synthetic"]["rmse"][E.SHIPPED], base["held_out_real"]["rmse"][E.SHIPPED])
+    said = {True: "met", False: "**missed**"}
+    return (f"- **Historical pages**: held out, the DIBCO mean F-measure is {ours[E.DIBCO_MEAN]:.1f} %, {reach} "
+            f"the {E.DIBCO_F_TARGET:g} % target (years {', '.join(f'{ours[y]:.1f}' for y in E.DIBCO_YEARS)}); "
+            f"on the Nabuco letters the cleaner scores {ours['nabuco']:.1f} against Sauvola's "
+            f"{sauvola['nabuco']:.1f} ({nabuco:+.1f} points; target + {E.DIBCO_MARGIN:g}) and page normalisation "
+            f"alone's {alone['nabuco']:.1f}; on faint one-band scans (MSI 2015) its F-measure is "
+            f"{ours['msi2015']:.1f}.\n"
+            f"- **Synthetic and Kaggle pages paid for it**: held-out synthetic RMSE {before[0]:.4f} → "
+            f"{synth[E.SHIPPED]:.4f} (the {E.SYNTHETIC_RMSE_LIMIT:g} no-regression line: "
+            f"{said[synth[E.SHIPPED] <= E.SYNTHETIC_RMSE_LIMIT]}), Kaggle {before[1]:.4f} → {real[E.SHIPPED]:.4f} "
+            f"(target {E.REAL_RMSE_TARGET:.3f}: {said[real[E.SHIPPED] <= E.REAL_RMSE_TARGET]}; the network alone is "
+            f"{real[E.SHIPPED_NETWORK]:.4f}, the full-width strokes of the gray output cost the rest).\n")
+
+
 def _budget(card: dict) -> str:
     """A training run's budget as its card states it (a recipe field, or the older cards' prose)."""
     minutes = card.get("recipe", {}).get("cpu_minutes")
@@ -137,7 +164,8 @@ def headline() -> str:
                      + [f"| {m} | {p} | {h} | [docs/{d}.md](docs/{d}.md) |" for m, p, h, d in rows]) + "\n"
 
 
-BLOCKS: dict[str, Callable[[], str]] = {"denoiser": denoiser, "documents": documents, "vae": vae,
+BLOCKS: dict[str, Callable[[], str]] = {"denoiser": denoiser, "documents": documents,
+                                         "documents-limits": documents_limits, "vae": vae,
                                          "vae_samples": vae_samples, "headline": headline}
 
 
