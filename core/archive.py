@@ -9,8 +9,9 @@ every node of a cluster) or any URI pyarrow opens, e.g. ``s3://bucket/cleaned``.
 
 ``DEST/manifest.parquet`` lists every page: status (cleaned, skipped, failed), error, seconds, sizes and
 the input and model checksums. A re-run skips pages whose output exists and whose input and model
-checksums and mode match, and keeps the names the manifest recorded (core.naming plans the rest); a bad
-file or page is recorded and skipped, never fatal. Every output is written atomically (core.atomic).
+checksums, mode and straightening (``--deskew``) match, and keeps the names the manifest recorded
+(core.naming plans the rest); a bad file or page is recorded and skipped, never fatal. Every output is
+written atomically (core.atomic).
 """
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ FLUSH_ROWS, FLUSH_SECONDS = 1000, 30.0  # ARCHIVE_FLUSH_ROWS in the environment 
 WORKER_CPUS = 1  # CPUs (and TensorFlow threads) per cleaning actor
 DONE = ("cleaned", "skipped")
 COLUMNS = ["source", "page", "pages", "output", "status", "error", "seconds", "input_bytes", "output_bytes",
-           "width", "height", "dpi", "worker", "started", "input_sha256", "model_sha256", "mode"]
+           "width", "height", "dpi", "worker", "started", "input_sha256", "model_sha256", "mode",
+           "straightened"]
 
 
 def resolve(uri: str) -> tuple[pafs.FileSystem, str]:
@@ -102,7 +104,7 @@ def _match(path: str, pattern: str) -> bool:
     return len(parts) == len(wanted) and all(fnmatch(p, w) for p, w in zip(parts, wanted))
 
 
-def _split(row: dict, pdf_dpi: int, model_sha256: str, mode: str) -> list[dict]:
+def _split(row: dict, pdf_dpi: int, model_sha256: str, mode: str, straightened: bool) -> list[dict]:
     """The pages of one file as rows, each with a self-contained payload: a one-page PDF (cut without
     rendering), or the file itself and the page's index; a file that cannot be opened is one failed row."""
     from core.imageio import InputError, display_name
@@ -110,7 +112,7 @@ def _split(row: dict, pdf_dpi: int, model_sha256: str, mode: str) -> list[dict]:
     name = display_name(row["source"])
     base = {"source": row["source"], "folder": row["folder"], "doc": row["doc"], "error": "", "payload": b"",
             "index": 0, "input_bytes": 0, "input_sha256": "", "model_sha256": model_sha256, "mode": mode,
-            "pdf_dpi": pdf_dpi}
+            "straightened": straightened, "pdf_dpi": pdf_dpi}
 
     def page(number: int, count: int, status: str, **kw) -> dict:
         return {**base, "page": number, "pages": count, "status": status, **kw}
@@ -274,7 +276,9 @@ def read_manifest(fs: pafs.FileSystem, dest: str) -> pd.DataFrame:
     for path in [f"{dest}/{MANIFEST}"] + _parts(fs, dest):
         if fs.get_file_info(path).type == pafs.FileType.File:
             try:
-                tables.append(pq.read_table(path, filesystem=fs).to_pandas()[COLUMNS])
+                table = pq.read_table(path, filesystem=fs).to_pandas()
+                # Manifests from before --deskew was recorded: unknown, so their pages are cleaned again.
+                tables.append(table.assign(straightened=table.get("straightened"))[COLUMNS])
             except (OSError, ValueError, KeyError) as e:  # pyarrow's ArrowInvalid is a ValueError
                 print(f"warning: {_uri(fs, path)} is unreadable ({type(e).__name__}: {str(e)[:120]}); skipped, so "
                       "the pages it listed are cleaned again", file=sys.stderr)
@@ -289,13 +293,13 @@ def _parts(fs: pafs.FileSystem, dest: str) -> list[str]:
 
 
 def _plan(files: list[tuple[str, str]], previous: pd.DataFrame, existing: set[str], model_sha: str,
-          mode: str, dest: str) -> list[dict]:
+          mode: str, straightened: bool, dest: str) -> list[dict]:
     """One row per input file: its output folder and document stem, and the pages an earlier run did.
 
     Names: first the ones the manifest recorded (a resumed run writes where the last one did), then the
     inputs inside DEST are reserved (never overwritten), then each new document claims a free stem."""
     done = previous[previous.status.isin(DONE) & (previous.model_sha256 == model_sha) & (previous["mode"] == mode)
-                    & previous.output.isin(existing)]
+                    & (previous.straightened == straightened) & previous.output.isin(existing)]
     by_source = {s: g for s, g in done.groupby("source")}
     named = previous[previous.output.astype(str) != ""].drop_duplicates("source")
     recorded = {r.source: (safe_folder(str(PurePosixPath(r.output).parent)), page_stem(r.output, int(r.pages)))
@@ -329,7 +333,7 @@ def run(args: argparse.Namespace) -> int:
 
     from core.inference import WeightsError, load_model
 
-    mode = getattr(args, "mode", "gray")
+    mode, straighten = getattr(args, "mode", "gray"), bool(getattr(args, "deskew", False))
     model_path = Path(args.model) if args.model else weight_path("documents")
     try:
         load_model("documents", model_path)  # the plain path's checks and messages, before any worker starts
@@ -352,7 +356,7 @@ def run(args: argparse.Namespace) -> int:
             dest_fs.delete_file(f.path)
         elif f.type == pafs.FileType.File:
             existing.add(f.path[len(dest) + 1:])
-    plan = _plan(files, previous, existing, model_sha, mode, dest_uri)
+    plan = _plan(files, previous, existing, model_sha, mode, straighten, dest_uri)
 
     env = {"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}
     started = not ray.is_initialized()
@@ -375,12 +379,13 @@ def run(args: argparse.Namespace) -> int:
             return 2
         if plan:
             ds = (ray.data.from_items(plan, override_num_blocks=min(len(plan), 10_000))
-                  .flat_map(_split, fn_kwargs={"pdf_dpi": args.pdf_dpi, "model_sha256": model_sha, "mode": mode},
+                  .flat_map(_split, fn_kwargs={"pdf_dpi": args.pdf_dpi, "model_sha256": model_sha, "mode": mode,
+                                       "straightened": straighten},
                             num_cpus=0, compute=ray.data.TaskPoolStrategy(size=max(1, workers // 8)),
                             runtime_env=env)
                   .map_batches(Cleaner, batch_size=1, num_cpus=WORKER_CPUS, num_gpus=gpus or None,
                                fn_constructor_kwargs={"model": [ray.put(model_files)], "dest": dest_uri,
-                                                      "straighten": bool(getattr(args, "deskew", False))},
+                                                      "straighten": straighten},
                                compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=2),
                                runtime_env=env))
             for batch in ds.iter_batches(batch_format="pandas", batch_size=None):

@@ -151,6 +151,12 @@ def test_ray_cleans_like_the_cli_records_failures_and_resumes(local_ray, tmp_pat
         written = Image.open(dest / f"doc-page{i + 1:03d}.png")
         assert np.array_equal(np.asarray(page.images[0].image), np.asarray(written))
 
+    # Third run with --deskew: pages cleaned without straightening are not "done" for it.
+    assert main([str(inputs), "--out", str(dest), "--ray", "--deskew", "--quiet"]) == 1
+    third = pd.read_parquet(dest / "manifest.parquet")
+    assert third.status.value_counts().to_dict() == {"cleaned": 5, "failed": 1}
+    assert third.straightened.all()
+
 
 @pytest.mark.slow
 def test_asking_for_gpus_the_cluster_lacks_is_an_error_not_a_wait(local_ray, tmp_path, capsys):
