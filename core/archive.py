@@ -380,7 +380,7 @@ def run(args: argparse.Namespace) -> int:
         if plan:
             ds = (ray.data.from_items(plan, override_num_blocks=min(len(plan), 10_000))
                   .flat_map(_split, fn_kwargs={"pdf_dpi": args.pdf_dpi, "model_sha256": model_sha, "mode": mode,
-                                       "straightened": straighten},
+                                               "straightened": straighten},
                             num_cpus=0, compute=ray.data.TaskPoolStrategy(size=max(1, workers // 8)),
                             runtime_env=env)
                   .map_batches(Cleaner, batch_size=1, num_cpus=WORKER_CPUS, num_gpus=gpus or None,
