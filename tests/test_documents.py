@@ -209,6 +209,23 @@ def test_ink_weighted_loss_counts_ink_pixels_w_times():
     assert float(InkWeightedMSE(1.0)(y_true, y_pred)) == pytest.approx(0.25)
 
 
+def test_soft_f_measure_term_reaches_binary_targets_only():
+    from core.models.documents import InkWeightedMSE
+
+    y_true = np.ones((2, 4, 4, 1), np.float32)
+    y_true[:, :2, :2] = 0.0  # four ink pixels of sixteen
+    y_true[1, 3, 3] = 0.9  # one gray pixel: a synthetic or Kaggle target, never binary
+    y_pred = np.where(y_true < 0.5, 0.25, 1.0).astype(np.float32)  # ink read at 0.75, paper exact
+    mse = InkWeightedMSE(1.0).call(y_true, y_pred).numpy()
+    both = InkWeightedMSE(1.0, f_weight=0.5).call(y_true, y_pred).numpy()
+    soft_f = (2 * 4 * 0.75 + 1) / (4 * 0.75 + 4 + 1)
+    assert both[0] == pytest.approx(mse[0] + 0.5 * (1 - soft_f))
+    assert both[1] == pytest.approx(mse[1])
+    blank = np.ones((1, 4, 4, 1), np.float32)  # a blank page cleaned blank: the term adds nothing
+    assert InkWeightedMSE(1.0, f_weight=0.5).call(blank, blank).numpy()[0] == pytest.approx(0.0)
+    assert InkWeightedMSE.from_config(InkWeightedMSE(2.0, 0.5).get_config()).f_weight == 0.5
+
+
 def test_an_untrained_unet_returns_the_normalised_page():
     # The correction starts at zero, so training starts from the normalisation, not from noise.
     rng = np.random.default_rng(0)
