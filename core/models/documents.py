@@ -72,8 +72,8 @@ class InkWeightedMSE(keras.losses.Loss):
     vanishes at the 0.5 black & white threshold; with the weight, a pixel is ink once P(ink) > 1/(1 + w).
     The soft F-measure (ink p = 1 − ŷ clipped to [0, 1], truth g = 1 − y: (2·Σpg + 1) / (Σp + Σg + 1)) is the
     contest score without its threshold. Binary targets are the historical pages' ground truth and blank paper
-    (synthetic and Kaggle text never is): on a blank patch the term is ~f_weight as soon as any gray is left, with
-    next to no gradient, so it mostly adds a constant to the monitor loss, whose tiles include blank margins.
+    (synthetic and Kaggle text never is): on a blank patch the term is f_weight · Σp / (Σp + 1), near f_weight once a
+    few pixels' worth of gray is left, so it mostly adds a constant to the monitor loss (its tiles hold margins).
     """
 
     def __init__(self, ink_weight: float = 3.0, f_weight: float = 0.0, name: str = "ink_weighted_mse",
