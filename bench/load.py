@@ -172,8 +172,8 @@ def cli_seconds(scan: bytes, copies: int) -> float:
         for k in range(copies):
             (inputs / f"a4-scan-{k}.png").write_bytes(scan)
         start = time.perf_counter()
-        command = ["-m", "core.clean", str(inputs), "--out", f"{folder}/out", "--quiet", "--deskew"]
-        subprocess.run([sys.executable, *command], cwd=ROOT, check=True, capture_output=True)
+        command = [sys.executable, "-m", "core.clean", str(inputs), "--out", f"{folder}/out", "--quiet", "--deskew"]
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
         return time.perf_counter() - start
 
 
