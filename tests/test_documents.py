@@ -188,6 +188,29 @@ def test_the_second_stage_keeps_its_share_of_the_first_stages_weights():
     assert [np.asarray(w).tolist() for w in interpolate(first, second, 1.0)] == [[1.0, 2.0], 4.0]
 
 
+@pytest.mark.parametrize("part", ["encoder", "decoder"])
+def test_tuning_one_part_leaves_the_other_as_it_started(part):
+    import keras
+
+    from core.training.documents import tune_only
+
+    keras.utils.set_random_seed(0)
+    model = unet_documents()
+    correction = model.layers[-2]  # zero-initialised, which would stop every gradient to the layers before it
+    correction.set_weights([np.full_like(w, 0.1) for w in correction.get_weights()])
+    before = model.get_weights()
+    tune_only(model, part)
+    encoder = 12  # weight arrays of the six convolutions before the first up-sampling (the strided one included)
+    assert len(model.trainable_weights) == (encoder if part == "encoder" else len(before) - encoder)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    x = np.random.default_rng(0).random((2, 32, 32, 1)).astype(np.float32)
+    model.fit([x, x], 1 - x, epochs=2, verbose=0)
+    changed = [not np.array_equal(a, b) for a, b in zip(before, model.get_weights())]
+    assert changed == [part == "encoder"] * encoder + [part == "decoder"] * (len(before) - encoder)
+    with pytest.raises(ValueError, match="tune must be"):
+        tune_only(model, "middle")
+
+
 def test_the_epochs_to_average_are_read_as_first_and_last():
     import argparse
 

@@ -86,6 +86,10 @@ class Recipe:
         "help": "historical sets never trained on, comma-separated (msi2015's single band of faint ink taught the "
                 "cleaner to keep bleed-through; nabuco's thinner strokes pulled the DIBCO years' edges in, and it "
                 "scored no better for being trained on); \"\" trains on every set"})
+    tune: str = field(default="all", metadata={
+        "help": "with init: the layers trained, all, encoder (every layer before the first up-sampling) or "
+                "decoder (the rest); the others stay as the starting model left them (surgical fine-tuning, "
+                "Lee et al. 2023)"})
 
     @property
     def architecture(self) -> str:
@@ -233,6 +237,20 @@ class Budget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+TUNED_PARTS = ("all", "encoder", "decoder")
+
+
+def tune_only(model: keras.Model, part: str) -> None:
+    """Leave only ``part`` of a U-Net trainable: the encoder (every layer before the first up-sampling,
+    a Conv2DTranspose), the decoder (that layer and all after it), or all."""
+    if part not in TUNED_PARTS:
+        raise ValueError(f"tune must be one of {', '.join(TUNED_PARTS)}, not {part!r}")
+    decoder = False
+    for layer in model.layers:
+        decoder |= isinstance(layer, keras.layers.Conv2DTranspose)
+        layer.trainable = part == "all" or (part == "decoder") == decoder
+
+
 def mean_weights(weight_sets: Iterable[list[np.ndarray]]) -> list[np.ndarray]:
     """The element-wise mean of several ``get_weights()`` lists of one model (summed in float64)."""
     total, n = None, 0
@@ -339,6 +357,7 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
     start = load_model(recipe.init_path.stem, recipe.init_path).get_weights() if recipe.init_path else None
     if start:
         model.set_weights(start)
+        tune_only(model, recipe.tune)
     loss = InkWeightedMSE(recipe.ink_weight, recipe.f_weight)
     model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss=loss,
                   jit_compile=JIT[architecture])
