@@ -60,8 +60,8 @@ class Recipe:
     ink_weight: float = field(default=1.0, metadata={
         "help": "loss weight of ink pixels of the target (paper: 1; 1 = plain MSE)"})
     f_weight: float = field(default=0.0, metadata={
-        "help": "weight of 1 - soft F-measure of the ink on historical patches (binary ground truth), added to "
-                "the MSE; 0: MSE alone"})
+        "help": "weight of 1 - soft F-measure of the ink on patches with binary targets (historical pages, blank "
+                "paper), added to the MSE; 0: MSE alone"})
     learning_rate: float = field(default=5e-4, metadata={"help": "Adam's learning rate at the start"})
     final_learning_rate: float = field(default=2e-5, metadata={"help": "... after the cosine decay"})
     seed: int = field(default=0, metadata={"help": "seeds weights, pages and patches"})
@@ -398,7 +398,7 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
                     "(any H, W; core.serving.documents tiles big pages)",
             "data": data_description(recipe.seed, real_train, real_held, historical, recipe.hold_out),
             "training": {
-                "loss": "ink-weighted MSE" + (f" + {recipe.f_weight:g} x (1 - soft F-measure) on historical patches"
+                "loss": "ink-weighted MSE" + (f" + {recipe.f_weight:g} x (1 - soft F-measure) on binary-target patches"
                                               if recipe.f_weight else "") + " (core.models.documents.InkWeightedMSE)",
                 "optimizer": "adam, cosine decay from learning_rate to final_learning_rate over the budget",
                 "cpu_seconds_used": round(budget.used, 1), "patch": PATCH,
