@@ -211,6 +211,19 @@ def test_tuning_one_part_leaves_the_other_as_it_started(part):
         tune_only(model, "middle")
 
 
+def test_a_recipe_tuning_one_part_needs_a_starting_model(capsys):
+    from core.training.documents import Recipe, main
+
+    assert Recipe(tune="encoder").init is not None  # the second stage's default starts from the first stage
+    with pytest.raises(ValueError, match="needs a starting model"):
+        Recipe(init=None, tune="decoder")
+    with pytest.raises(ValueError, match="tune must be"):
+        Recipe(tune="middle")
+    with pytest.raises(SystemExit) as stop:
+        main(["--first-stage", "--tune", "encoder"])
+    assert stop.value.code == 2 and "needs a starting model" in capsys.readouterr().err
+
+
 def test_the_epochs_to_average_are_read_as_first_and_last():
     import argparse
 

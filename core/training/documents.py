@@ -37,6 +37,7 @@ from core.models.documents import ARCHITECTURES, InkWeightedMSE
 from core.training.common import Stopwatch, add_recipe_args, epochs_run, recipe_from_args, save_with_card
 
 PATCH = 128
+TUNED_PARTS = ("all", "encoder", "decoder")
 HISTORICAL_REFRESH = 8  # historical pages given a fresh ``widen`` each epoch (all of them would cost seconds)
 # XLA helps the U-Net's small convolutions but slows the seed's wide full-resolution ones on CPU.
 JIT = {"unet": True, "seed": False}
@@ -90,6 +91,12 @@ class Recipe:
         "help": "with init: the layers trained, all, encoder (every layer before the first up-sampling) or "
                 "decoder (the rest); the others stay as the starting model left them (surgical fine-tuning, "
                 "Lee et al. 2023)"})
+
+    def __post_init__(self) -> None:
+        if self.tune not in TUNED_PARTS:
+            raise ValueError(f"tune must be one of {', '.join(TUNED_PARTS)}, not {self.tune!r}")
+        if self.tune != "all" and self.init is None:
+            raise ValueError(f"tune {self.tune} needs a starting model (init): fresh weights train every layer")
 
     @property
     def architecture(self) -> str:
@@ -235,9 +242,6 @@ class Budget(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         if self.cpu_seconds and self.used >= self.cpu_seconds:
             self.model.stop_training = True
-
-
-TUNED_PARTS = ("all", "encoder", "decoder")
 
 
 def tune_only(model: keras.Model, part: str) -> None:
@@ -444,6 +448,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.limit:
         args.pages, args.monitor_pages = args.limit, 4
-    card = train(recipe_from_args(args, Recipe), args.out, args.real_dir, args.workers, checkpoints=args.checkpoints)
+    try:
+        recipe = recipe_from_args(args, Recipe)
+    except ValueError as error:
+        parser.error(str(error))
+    card = train(recipe, args.out, args.real_dir, args.workers, checkpoints=args.checkpoints)
     print(f"saved {card['file']}: {card['parameters']} parameters, {card['training']['wall_time_s']} s, "
           f"monitor RMSE {card['monitor_rmse']}")
