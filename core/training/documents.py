@@ -37,10 +37,18 @@ from core.models.documents import ARCHITECTURES, InkWeightedMSE
 from core.training.common import Stopwatch, add_recipe_args, epochs_run, recipe_from_args, save_with_card
 
 PATCH = 128
-TUNED_PARTS = ("all", "encoder", "decoder")
 HISTORICAL_REFRESH = 8  # historical pages given a fresh ``widen`` each epoch (all of them would cost seconds)
 # XLA helps the U-Net's small convolutions but slows the seed's wide full-resolution ones on CPU.
 JIT = {"unet": True, "seed": False}
+TUNED_PARTS = ("all", "encoder", "decoder")
+
+
+def check_tune(part: str) -> None:
+    """Refuse a ``tune`` value that names no part of the U-Net."""
+    if part not in TUNED_PARTS:
+        raise ValueError(f"tune must be one of {', '.join(TUNED_PARTS)}, not {part!r}")
+
+
 
 
 @dataclass(frozen=True)
@@ -93,8 +101,7 @@ class Recipe:
                 "Lee et al. 2023)"})
 
     def __post_init__(self) -> None:
-        if self.tune not in TUNED_PARTS:
-            raise ValueError(f"tune must be one of {', '.join(TUNED_PARTS)}, not {self.tune!r}")
+        check_tune(self.tune)
         if self.tune != "all" and self.init is None:
             raise ValueError(f"tune {self.tune} needs a starting model (init): fresh weights train every layer")
 
@@ -247,8 +254,7 @@ class Budget(keras.callbacks.Callback):
 def tune_only(model: keras.Model, part: str) -> None:
     """Leave only ``part`` of a U-Net trainable: the encoder (every layer before the first up-sampling,
     a Conv2DTranspose), the decoder (that layer and all after it), or all."""
-    if part not in TUNED_PARTS:
-        raise ValueError(f"tune must be one of {', '.join(TUNED_PARTS)}, not {part!r}")
+    check_tune(part)
     decoder = False
     for layer in model.layers:
         decoder |= isinstance(layer, keras.layers.Conv2DTranspose)
