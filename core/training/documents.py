@@ -50,7 +50,6 @@ def check_tune(part: str) -> None:
 
 
 
-
 @dataclass(frozen=True)
 class Recipe:
     """Everything that decides the trained weights; the defaults are the shipped model's recipe, its second
