@@ -78,7 +78,13 @@ def methods(weights: Path) -> dict:
         if path.is_file():
             model = load_model(name, path)
             found |= shipped(model) if label == SHIPPED else {label: lambda x, m=model: clean_array(m, x)}
-    return found
+    return found | first_stage(weights)
+
+
+def first_stage(weights: Path) -> dict:
+    """The first stage (what the shipped model starts from) as a method with the shipped gray output, if present."""
+    path = weights / f"{DOCUMENTS_FIRST_STAGE}.keras"
+    return {BASE: shipped(load_model(DOCUMENTS_FIRST_STAGE, path))[SHIPPED]} if path.is_file() else {}
 
 
 def shipped(model) -> dict:
@@ -197,9 +203,7 @@ def historical_scores(sets: dict[str, list[BinaryPage]], weights: Path, with_ocr
     """Leave-one-set-out on the real historical pages: each set scored by the fold cleaner that never saw it,
     beside the classical methods and the first stage; the DIBCO years' mean; Tesseract on the printed pages."""
     fixed = {"noisy input": lambda x: x, "Otsu threshold": otsu, "Sauvola threshold": sauvola,
-             "page normalisation alone": normalize}
-    if (first := weights / f"{DOCUMENTS_FIRST_STAGE}.keras").is_file():
-        fixed[BASE] = shipped(load_model(DOCUMENTS_FIRST_STAGE, first))[SHIPPED]
+             "page normalisation alone": normalize} | first_stage(weights)
     table: dict = {}
     printed: list[tuple[BinaryPage, dict]] = []
     for name, pages in sets.items():
@@ -249,7 +253,7 @@ def evaluate(n_pages: int = P.HELD_OUT_PAGES, weights: Path = WEIGHTS_DIR, with_
                                      "sha256": P.checksum(pages), "rmse": table}}
     if SHIPPED in table:
         removed = 1 - table[SHIPPED] / table["noisy input"]
-        baselines = [v for k, v in table.items() if k not in (SHIPPED, SHIPPED_NETWORK)]
+        baselines = [v for k, v in table.items() if k not in (SHIPPED, SHIPPED_NETWORK, BASE)]
         result["held_out_synthetic"]["rmse_removed"] = round(removed, 4)
         result["held_out_synthetic"]["quality_bar_met"] = bool(
             removed >= QUALITY_BAR and table[SHIPPED] < min(baselines))

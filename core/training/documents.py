@@ -84,7 +84,7 @@ class Recipe:
     hold_out: str | None = field(default=None, metadata={
         "help": "historical set left out of training, for its validation fold (2009, 2010, 2011, msi2015, "
                 "nabuco); none: train on all"})
-    keep_first_stage: float = field(default=0.3, metadata={
+    keep_first_stage: float = field(default=0.2, metadata={
         "help": "with init: the saved weights are this share of the starting model's plus the rest of the "
                 "trained ones (WiSE-FT, Wortsman et al. 2022), so the second stage keeps what the first knew"})
     historical_scale: float = field(default=1.0, metadata={
@@ -117,7 +117,7 @@ class Recipe:
 
 
 # The first stage (weights/documents_base.keras; the seed baseline's budget and losses differ, see its card).
-FIRST_STAGE = Recipe(cpu_minutes=60.0, pages=24, real_share=0.5, ink_weight=2.0, learning_rate=2e-3,
+FIRST_STAGE = Recipe(cpu_minutes=120.0, pages=24, real_share=0.5, ink_weight=2.0, learning_rate=2e-3,
                      final_learning_rate=1e-4, average_from=None, init=None, historical_share=0.0,
                      keep_first_stage=0.0, skip_sets="")
 
