@@ -51,6 +51,15 @@ def test_contrast_is_never_stretched_beyond_its_floor():
     assert out.min() >= 1 - 0.05 / MIN_CONTRAST - 0.02  # a 5 % blemish stays a light gray
 
 
+def test_a_thin_dark_page_edge_does_not_change_how_faint_ink_is_normalised():
+    scan, ink = text_page(paper=0.85, ink=0.75)  # ink only 12 % darker than its paper
+    framed = scan.copy()
+    framed[:2], framed[:, :2] = 0.05, 0.05  # a scanner's black edge lines, under 1 % of the page
+    inside = np.s_[40:-40, 40:-40]
+    assert np.median(normalize(framed)[inside][ink[inside]]) < 0.75  # the text is still stretched
+    assert np.abs(normalize(framed)[inside] - normalize(scan)[inside]).max() < 0.05
+
+
 def test_f_measure_and_psnr_match_hand_counts():
     truth = np.zeros((10, 10), bool)
     truth[2:4, 2:7] = True  # 10 ink pixels

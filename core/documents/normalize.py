@@ -20,6 +20,7 @@ SMALL_SIDE = 256  # the paper is estimated on a copy whose shorter side is about
 WINDOW = 0.06  # closing window, as a share of the shorter side (wider than any stroke, narrower than stains)
 MIN_CONTRAST = 0.3  # the ink contrast is never taken below this, so noise on a blank page is not amplified
 INK_QUANTILE = 0.5  # the typical ink: this quantile of the darkness of pixels Otsu calls ink
+EDGE_QUANTILE = 0.99  # Otsu sees darkness capped here, so a thin dark page edge cannot outvote faint ink
 
 
 def paper(page: np.ndarray) -> np.ndarray:
@@ -35,7 +36,8 @@ def paper(page: np.ndarray) -> np.ndarray:
 
 
 def levels(darkness: np.ndarray) -> tuple[float, float]:
-    """(paper, ink): the typical darkness of paper pixels and of ink pixels (Otsu splits them).
+    """(paper, ink): the typical darkness of paper pixels and of ink pixels (Otsu splits them, blind to the
+    darkest 1 %: a scanner's black edge line would otherwise become the typical ink on a faint page).
 
     The paper estimate is an upper envelope, so paper pixels sit a little below it; their median
     darkness is that offset. The ink contrast above it is never taken below ``MIN_CONTRAST``.
@@ -43,7 +45,7 @@ def levels(darkness: np.ndarray) -> tuple[float, float]:
     sample = darkness[:: max(1, darkness.shape[0] // 512), :: max(1, darkness.shape[1] // 512)]
     if np.ptp(sample) < 1e-3:
         return float(sample.flat[0]), float(sample.flat[0]) + MIN_CONTRAST
-    t = threshold_otsu(sample)
+    t = threshold_otsu(np.minimum(sample, np.quantile(sample, EDGE_QUANTILE)))
     paper_level = float(np.median(sample[sample <= t]))
     ink = sample[sample > t]
     ink_level = float(np.quantile(ink, INK_QUANTILE)) if ink.size else paper_level
