@@ -63,8 +63,8 @@ def documents() -> str:
 
 
 def documents_limits() -> str:
-    """The first Limits bullets of docs/documents.md: where the shipped cleaner misses its targets, from its card
-    (the first stage's rows in it are the "before")."""
+    """The first Limits bullets of docs/documents.md: where the shipped cleaner stands against its targets, from
+    its card (the first stage's rows in it are the "before")."""
     from core.evaluation import documents as E  # loads TensorFlow (through core.inference)
 
     ev = card("documents")["evaluation"]
