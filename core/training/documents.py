@@ -49,7 +49,6 @@ def check_tune(part: str) -> None:
         raise ValueError(f"tune must be one of {', '.join(TUNED_PARTS)}, not {part!r}")
 
 
-
 @dataclass(frozen=True)
 class Recipe:
     """Everything that decides the trained weights; the defaults are the shipped model's recipe, its second
