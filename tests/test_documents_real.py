@@ -61,6 +61,13 @@ def test_a_thin_dark_page_edge_does_not_change_how_faint_ink_is_normalised():
     assert np.abs(out - normalize(scan)[inside]).max() < 0.05
 
 
+def test_ink_only_15_percent_darker_than_its_paper_is_stretched_past_half_gray():
+    scan, ink = text_page(paper=0.85, ink=0.72)  # a faded page (the contrast floor of 0.3 left it at F 47)
+    out = normalize(scan)
+    assert np.median(out[ink]) < 0.4
+    assert f_measure(out < 0.5, ink) > 85
+
+
 def test_f_measure_and_psnr_match_hand_counts():
     truth = np.zeros((10, 10), bool)
     truth[2:4, 2:7] = True  # 10 ink pixels
@@ -87,7 +94,6 @@ def test_dibco_folder_is_read_by_year_and_scored(tmp_path):
     assert set(table["Otsu threshold"]) == {"2009", "2011", "mean"}
     assert 80 < table["Otsu threshold"]["2009"]["f_measure"] <= 100
     assert load_dibco(tmp_path / "absent") == {}
-
 
 
 @pytest.fixture(scope="module")

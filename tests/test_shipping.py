@@ -58,3 +58,18 @@ def test_every_weights_file_is_named_by_the_one_rule():
 def test_weights_are_small():
     # 48 MB today: the VAE's wider encoder (13 MB) and its renderer three times (Keras, ONNX, browser: 6.4 MB each).
     assert sum(p.stat().st_size for p in WEIGHTS_DIR.rglob("*") if p.is_file()) < 64 * 2**20
+
+
+def test_every_cleaner_card_says_how_its_training_pages_were_normalised():
+    """A cleaner sees its page's normalisation: a card trained under other settings than today's names each one."""
+    from core.documents.normalize import settings
+
+    cards = [read_card(p) for p in sorted(WEIGHTS_DIR.rglob("documents*.json"))]
+    assert len(cards) >= 3
+    for card in cards:
+        trained = card["training"]["normalised_with"]
+        assert set(trained) == set(settings())
+        changed = [k for k, v in trained.items() if settings()[k] != v]
+        note = card["training"].get("normalisation_changed", "")
+        assert all(f"{k} {trained[k]:g}" in note and f"{k} {settings()[k]:g}" in note for k in changed)
+        assert bool(note) == bool(changed)

@@ -18,9 +18,15 @@ from skimage.filters import threshold_otsu
 
 SMALL_SIDE = 256  # the paper is estimated on a copy whose shorter side is about this many pixels
 WINDOW = 0.06  # closing window, as a share of the shorter side (wider than any stroke, narrower than stains)
-MIN_CONTRAST = 0.3  # the ink contrast is never taken below this, so noise on a blank page is not amplified
+MIN_CONTRAST = 0.2  # the ink contrast is never taken below this, so noise on a blank page is not amplified
 INK_QUANTILE = 0.5  # the typical ink: this quantile of the darkness of pixels Otsu calls ink
 EDGE_QUANTILE = 0.99  # Otsu sees darkness capped here, so a thin dark page edge cannot outvote faint ink
+
+
+def settings() -> dict[str, float]:
+    """The constants pages are normalised with, for model cards: a network trained under others saw other inputs."""
+    return {"SMALL_SIDE": SMALL_SIDE, "WINDOW": WINDOW, "MIN_CONTRAST": MIN_CONTRAST, "INK_QUANTILE": INK_QUANTILE,
+            "EDGE_QUANTILE": EDGE_QUANTILE}
 
 
 def paper(page: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ from core.config import SHIPPED_ARCHITECTURES, model_name, weight_path
 from core.documents import pairs as P
 from core.documents.degrade import widen
 from core.documents.normalize import normalize
+from core.documents.normalize import settings as normalize_settings
 from core.documents.real import (DIBCO_DIR, HISTORICAL_DIR, HISTORICAL_SOURCES, REAL_DIR, BinaryPage, fold,
                                  historical_sets, load_real_pairs, split_held_out)
 from core.documents.real import checksum as real_checksum
@@ -413,6 +414,7 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
                 "epochs_run": epochs_run(history), "steps_run": budget.step,
                 "patches_seen": budget.step * recipe.batch_size, "xla": JIT[architecture],
                 "input": "(scan, core.documents.normalize.normalize(scan)); output = normalised + correction",
+                "normalised_with": normalize_settings(),
                 "starts_from": ({"file": recipe.init_path.name, "sha256": sha256(recipe.init_path)}
                                 if recipe.init_path else "fresh weights"),
                 "augmentation": "per page: size, dpi, scale x0.8-1.25, cursive-like strokes on "
