@@ -18,7 +18,9 @@ from skimage.filters import threshold_otsu
 
 SMALL_SIDE = 256  # the paper is estimated on a copy whose shorter side is about this many pixels
 WINDOW = 0.06  # closing window, as a share of the shorter side (wider than any stroke, narrower than stains)
-MIN_CONTRAST = 0.2  # the ink contrast is never taken below this, so noise on a blank page is not amplified
+# The ink contrast is never taken below MIN_CONTRAST, so noise on a blank page is not amplified into ink: 0.2 is the
+# lowest (in steps of 0.05) at which a noisy blank page keeps under 2 % specks (docs/research/documents.md, 5 Dec).
+MIN_CONTRAST = 0.2
 INK_QUANTILE = 0.5  # the typical ink: this quantile of the darkness of pixels Otsu calls ink
 EDGE_QUANTILE = 0.99  # Otsu sees darkness capped here, so a thin dark page edge cannot outvote faint ink
 
