@@ -125,6 +125,19 @@ def test_the_shipped_cleaner_invents_no_ink_on_blank_paper(cleaner):
     assert clean_array(cleaner, np.full((64, 64), 0.4, np.float32)).min() > 0.9  # flat gray paper is paper
 
 
+def test_the_evaluation_scores_the_pages_people_download(cleaner):
+    # core.evaluate's shipped methods must give what clean_both serves, in both modes, and the network alone.
+    from core.evaluation.documents import SHIPPED, SHIPPED_BW, SHIPPED_NETWORK, shipped
+    from core.serving.documents import clean_array, clean_both
+
+    scan, _ = text_page(paper=0.7, ink=0.4, shading=0.2, seed=3)
+    fns = shipped(cleaner)
+    gray, bw = clean_both(cleaner, scan)
+    np.testing.assert_array_equal(fns[SHIPPED](scan), gray)
+    np.testing.assert_array_equal(fns[SHIPPED_BW](scan), bw.astype(np.float32))
+    np.testing.assert_array_equal(fns[SHIPPED_NETWORK](scan), clean_array(cleaner, scan))
+
+
 def test_black_and_white_keeps_each_cleaned_mark_at_its_full_width_and_drops_the_others():
     from core.serving.documents import FAINT, black_and_white
 

@@ -91,23 +91,25 @@ def shipped(model) -> dict:
     """The shipped model as methods: the outputs people get (the black & white page is scored on DIBCO only)
     and the network's output alone. The network and the two output modes run once per page (kept by the
     page's bytes), however many of these are scored on it."""
-    network: dict[bytes, np.ndarray] = {}
+    network: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}  # (network output, normalised page)
     outputs: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
     def key(x: np.ndarray) -> bytes:
         return hashlib.blake2b(np.ascontiguousarray(x).data, digest_size=16).digest() + repr(x.shape).encode()
 
-    def run(x: np.ndarray) -> np.ndarray:
+    def run(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if (k := key(x)) not in network:
-            network[k] = clean_array(model, x)
+            normalized = normalize(x)
+            network[k] = clean_array(model, x, normalized=normalized), normalized
         return network[k]
 
     def modes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if (k := key(x)) not in outputs:
-            outputs[k] = both_modes(run(x).copy(), normalize(x))
+            cleaned, normalized = run(x)
+            outputs[k] = both_modes(cleaned.copy(), normalized)
         return outputs[k]
 
-    return {SHIPPED: lambda x: modes(x)[0], SHIPPED_NETWORK: run,
+    return {SHIPPED: lambda x: modes(x)[0], SHIPPED_NETWORK: lambda x: run(x)[0],
             SHIPPED_BW: lambda x: modes(x)[1].astype(np.float32)}
 
 
