@@ -56,8 +56,11 @@ def test_every_weights_file_is_named_by_the_one_rule():
 
 
 def test_weights_are_small():
-    # 48 MB today: the VAE's wider encoder (13 MB) and its renderer three times (Keras, ONNX, browser: 6.4 MB each).
-    assert sum(p.stat().st_size for p in WEIGHTS_DIR.rglob("*") if p.is_file()) < 64 * 2**20
+    # 46 MB today, most of it the VAE's decoder and its renderer three times (Keras, ONNX, browser: 7.3-7.9 MB each)
+    # and the Fashion-MNIST test set (4.4 MB); the encoder's hidden layer is factorised (core.models.vae: 13 -> 3.9 MB).
+    files = [p for p in WEIGHTS_DIR.rglob("*") if p.is_file()]
+    assert [p.name for p in files if p.stat().st_size >= 8 * 2**20] == []
+    assert sum(p.stat().st_size for p in files) < 48 * 2**20
 
 
 def test_every_cleaner_card_says_how_its_training_pages_were_normalised():

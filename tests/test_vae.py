@@ -16,7 +16,8 @@ from core.config import (VAE_BROWSER_DECODER_DIR, VAE_DECODER, VAE_EMBEDDING_PAT
 from core.data import load_fashion_mnist, load_shipped_test_set, to_float
 from core.evaluation.vae import negative_elbo_terms
 from core.inference import load_model
-from core.models.vae import Sampling, build_vae, kl_divergence, negative_elbo, reconstruction_loss
+from core.models.vae import (Sampling, build_vae, conv_encoder, factorize_encoder, kl_divergence, negative_elbo,
+                             reconstruction_loss)
 from core.serving.vae import (BROWSER_ACTIVATIONS, BROWSER_FORMAT, BROWSER_OPS, LatentDecoder, LatentError,
                               browser_decoder, browser_decoder_files, encode_means, export_browser_decoder,
                               export_onnx, fast_decoder, grid_points, grid_rows, interpolate, load_embedding,
@@ -81,6 +82,25 @@ def test_models_round_trip_with_safe_mode(tmp_path, architecture):
             np.testing.assert_allclose(loaded.decoder(np.zeros((1, 2))), model.decoder(np.zeros((1, 2))), atol=1e-6)
 
 
+def test_a_factorised_encoder_holds_the_best_low_rank_kernel_and_loads_with_safe_mode(tmp_path):
+    encoder = conv_encoder()
+    rng = np.random.default_rng(0)
+    encoder.set_weights([rng.normal(0, 0.05, w.shape).astype(np.float32) for w in encoder.get_weights()])
+    x = rng.random((4, 28, 28, 1), dtype=np.float32)
+    for a, b in zip(factorize_encoder(encoder, 512)(x), encoder(x)):  # full rank: the same function
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    factored = factorize_encoder(encoder, 8)
+    assert factored.count_params() < encoder.count_params() // 20
+    kernel = encoder.get_layer("hidden").get_weights()[0]
+    product = factored.get_layer("hidden_factor").get_weights()[0] @ factored.get_layer("hidden").get_weights()[0]
+    singular = np.linalg.svd(kernel, compute_uv=False)  # Eckart–Young: the error of the best rank-8 approximation
+    assert np.linalg.norm(kernel - product) == pytest.approx(np.sqrt(np.sum(singular[8:] ** 2)), rel=1e-3)
+    factored.save(tmp_path / "encoder.keras")
+    loaded = keras.saving.load_model(tmp_path / "encoder.keras", safe_mode=True, compile=False)
+    for a, b in zip(loaded(x), factored(x)):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
 @pytest.mark.slow
 def test_shipped_models_meet_the_contract():
     encoder, decoder = load_model(VAE_ENCODER), load_model(VAE_DECODER)
@@ -130,12 +150,36 @@ def test_training_smoke_run_writes_loadable_models_cards_and_embedding(tmp_path,
     prior = load_prior(tmp_path / VAE_PRIOR_PATH.name)  # the latent mixtures, checked against the encoder's card
     assert prior.encoder_sha256 == card["sha256"] and prior.sample(5, seed=0, label=3).shape == (5, 2)
     assert card["data"]["train_images"] == 360 and card["data"]["validation_images"] == 40
+    assert card["factorized"]["rank"] == recipe.encoder_rank == 128  # the hidden kernel factorised after training
+    assert card["parameters"] < card["factorized"]["whole_parameters"] // 3
     encoder, decoder = load_model(VAE_ENCODER, tmp_path / "vae_encoder.keras"), load_model(
         VAE_DECODER, tmp_path / "vae_decoder.keras")
     x = to_float(load_fashion_mnist(tiny_fashion_dir_large).x_test)
     terms = negative_elbo_terms(encoder, decoder, x, samples=2)
     assert terms["neg_elbo"] == pytest.approx(terms["reconstruction"] + terms["kl"], abs=2e-3)
     assert 0 < terms["kl"] and terms["reconstruction"] < 784 * math.log(2.0)
+
+
+@pytest.mark.slow
+def test_a_vae_trained_whole_is_factorised_later_as_training_would(tmp_path, tiny_fashion_dir_large):
+    from core.training.vae import Recipe, main, train
+
+    whole = train(Recipe(epochs=1, batch_size=32, encoder_rank=None), out=tmp_path,
+                  data_dir=str(tiny_fashion_dir_large), verbose=0)
+    assert "factorized" not in whole
+    main(["--factorize-only", "--epochs", "1", "--batch-size", "32", "--out", str(tmp_path),
+          "--data-dir", str(tiny_fashion_dir_large)])
+    card = read_card(tmp_path / f"{VAE_ENCODER}.json")
+    assert card["factorized"]["whole_parameters"] == whole["parameters"] > 3 * card["parameters"]
+    assert card["training"] == whole["training"]  # the training record is kept
+    encoder = load_model(VAE_ENCODER, tmp_path / f"{VAE_ENCODER}.keras")
+    assert read_card(tmp_path / f"{VAE_DECODER}.json")["recipe"] == card["recipe"]
+    embedding = load_embedding(tmp_path / VAE_EMBEDDING_PATH.name)
+    assert embedding.encoder_sha256 == card["sha256"] == load_prior(tmp_path / VAE_PRIOR_PATH.name).encoder_sha256
+    x = to_float(load_fashion_mnist(tiny_fashion_dir_large).x_test)
+    np.testing.assert_allclose(embedding.z_mean, encode_means(encoder, x), atol=1e-5)
+    with pytest.raises(ValueError, match="already factorised"):
+        main(["--factorize-only", "--out", str(tmp_path), "--data-dir", str(tiny_fashion_dir_large)])
 
 
 @pytest.mark.parametrize("baseline", [False, True])

@@ -7,6 +7,7 @@ decoder: z -> pixel probabilities. Loss per image (nats) = BCE summed over the 7
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from core.config import IMAGE_SHAPE, LATENT_DIM
@@ -129,14 +130,38 @@ def seed_decoder() -> keras.Model:
     return keras.Model(inputs, outputs, name="seed_vae_decoder")
 
 
-def conv_encoder(hidden: int = 512) -> keras.Model:
-    """Shipped: two stride-2 convs (28 -> 14 -> 7), a 128-channel conv at 7×7, a hidden Dense layer, then μ, log σ²."""
+def conv_encoder(hidden: int = 512, rank: int | None = None) -> keras.Model:
+    """Shipped: two stride-2 convs (28 -> 14 -> 7), a 128-channel conv at 7×7, a hidden Dense layer, then μ, log σ².
+
+    With ``rank`` the hidden layer's 6,272 × ``hidden`` kernel is a product of two of that rank (a linear
+    Dense without bias, then the hidden one): the shape ``factorize_encoder`` gives a trained encoder."""
     inputs = keras.Input(IMAGE_SHAPE)
     x = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(inputs)  # 14
     x = layers.Conv2D(64, 3, strides=2, padding="same", activation="relu")(x)  # 7
     x = layers.Conv2D(128, 3, padding="same", activation="relu")(x)
-    x = layers.Dense(hidden, activation="relu")(layers.Flatten()(x))
+    x = layers.Flatten()(x)
+    if rank:
+        x = layers.Dense(rank, use_bias=False, name="hidden_factor")(x)
+    x = layers.Dense(hidden, activation="relu", name="hidden")(x)
     return _encoder_head(inputs, x, "vae_encoder")
+
+
+def factorize_encoder(encoder: keras.Model, rank: int) -> keras.Model:
+    """A trained ``conv_encoder`` with its hidden kernel W replaced by its best rank-``rank`` approximation
+    U_r · (S_r V_rᵀ) (truncated SVD, Eckart–Young); every other weight copied."""
+    dense = [layer for layer in encoder.layers if isinstance(layer, layers.Dense)]
+    hidden, heads = dense[0], dense[1:]
+    kernel, bias = hidden.get_weights()
+    factored = conv_encoder(hidden=kernel.shape[1], rank=rank)
+    convs = [layer for layer in factored.layers if isinstance(layer, layers.Conv2D)]
+    for new, old in zip(convs, [layer for layer in encoder.layers if isinstance(layer, layers.Conv2D)], strict=True):
+        new.set_weights(old.get_weights())
+    u, s, vt = np.linalg.svd(kernel.astype(np.float64), full_matrices=False)
+    factored.get_layer("hidden_factor").set_weights([u[:, :rank].astype(np.float32)])
+    factored.get_layer("hidden").set_weights([(s[:rank, None] * vt[:rank]).astype(np.float32), bias])
+    for head in heads:
+        factored.get_layer(head.name).set_weights(head.get_weights())
+    return factored
 
 
 def conv_decoder(hidden: int = 512) -> keras.Model:
