@@ -23,7 +23,7 @@ from core.training.vae import export_decoder
 class Recipe:
     """Everything that decides the trained weights; the defaults are the shipped renderer's."""
 
-    epochs: int = field(default=5, metadata={"help": "training epochs"})
+    epochs: int = field(default=15, metadata={"help": "training epochs"})
     batch_size: int = field(default=128, metadata={"help": "images per batch"})
     seed: int = field(default=0, metadata={"help": "seeds the critic's weights, shuffling and z draws"})
     learning_rate: float = field(default=2e-4, metadata={"help": "Adam's learning rate (both networks)"})
