@@ -39,6 +39,9 @@ class Recipe:
         return "seed" if self.baseline else SHIPPED_ARCHITECTURES["vae"]
 
 
+ENCODER_TASK = "VAE encoder: float32 (N, 28, 28, 1) in [0, 1] -> [z_mean, z_log_var], each (N, 2)"
+
+
 def learning_rate(recipe: Recipe, n_train: int) -> float | keras.optimizers.schedules.LearningRateSchedule:
     """Adam's learning rate: constant, or a cosine from the peak to 0 over the whole run."""
     if not recipe.cosine_decay:
@@ -100,9 +103,6 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, limit: int | None 
     return card
 
 
-ENCODER_TASK = "VAE encoder: float32 (N, 28, 28, 1) in [0, 1] -> [z_mean, z_log_var], each (N, 2)"
-
-
 def validation_terms(encoder: keras.Model, decoder: keras.Model, x_val: np.ndarray, recipe: Recipe) -> dict:
     """−ELBO and its terms (nats per image) on ``x_val``, as training's validation measures them."""
     vae = VAE(encoder, decoder, seed=recipe.seed)
@@ -140,18 +140,18 @@ def factorize_trained(recipe: Recipe = Recipe(), out: Path | None = None, data_d
     its encoder, rewrite the encoder's card (keeping the training record), the embedding and the prior."""
     keras.utils.set_random_seed(recipe.seed)
     folder = Path(out) if out else weight_path(VAE_ENCODER).parent
-    path, decoder_name = folder / f"{VAE_ENCODER}.keras", VAE_DECODER
+    path = folder / f"{VAE_ENCODER}.keras"
     trained = read_card(path.with_suffix(".json"))
     if "factorized" in trained:
         raise ValueError(f"{path} is already factorised (rank {trained['factorized']['rank']})")
     data = load_fashion_mnist(data_dir)
     _, x_val = train_validation_split(to_float(data.x_train))
-    decoder = load_model(decoder_name, folder / f"{decoder_name}.keras")
+    decoder = load_model(VAE_DECODER, folder / f"{VAE_DECODER}.keras")
     encoder, factorized = factorize(load_model(VAE_ENCODER, path), decoder, recipe, x_val)
     card = save_with_card(encoder, path, {
-        "task": ENCODER_TASK, "decoder": f"{decoder_name}.keras", "data": trained["data"],
+        "task": ENCODER_TASK, "decoder": f"{VAE_DECODER}.keras", "data": trained["data"],
         "training": trained["training"], **factorized}, recipe)
-    update_card(folder / f"{decoder_name}.json", recipe=card["recipe"])
+    update_card(folder / f"{VAE_DECODER}.json", recipe=card["recipe"])
     write_map(folder, encoder, decoder, data, to_float(data.x_test), data.y_test, card, recipe.seed)
     return card
 
