@@ -292,8 +292,8 @@ def test_training_patches_keep_scan_normalisation_and_target_aligned():
 
 
 def test_a_rescaled_historical_page_keeps_its_ink_where_the_scan_shows_it():
-    from core.documents.real import BinaryPage
-    from core.training.documents import prepare_binary, rescale
+    from core.documents.real import BinaryPage, rescale
+    from core.training.documents import prepare_binary
 
     ink = np.zeros((120, 200), bool)
     ink[40:52, 30:170] = True  # a 12-pixel stroke

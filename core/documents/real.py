@@ -124,6 +124,16 @@ class BinaryPage:
     ink: np.ndarray
 
 
+def rescale(page: BinaryPage, factor: float) -> BinaryPage:
+    """The page as if scanned at ``factor`` times its resolution: the scan resampled, the ink mask resampled
+    the same way and cut at half."""
+    h, w = page.ink.shape
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    scan = np.asarray(Image.fromarray(page.scan).resize(size, Image.BILINEAR))
+    ink = np.asarray(Image.fromarray(page.ink.astype(np.float32), "F").resize(size, Image.BILINEAR)) > 0.5
+    return BinaryPage(page.name, scan, ink)
+
+
 def load_binary_set(folder: str | Path) -> list[BinaryPage]:
     """Pages of one set folder (``NAME_in.png`` + ``NAME_gt.png``, 0 = ink), named ``SET/NAME``; empty when absent."""
     pages = []

@@ -27,7 +27,7 @@ from core.documents import pairs as P
 from core.documents.ocr import cer, ocr
 from core.documents.normalize import normalize
 from core.documents.real import (DIBCO_DIR, DIBCO_YEARS, HISTORICAL_DIR, REAL_DIR, BinaryPage, historical_sets,
-                                 load_dibco, load_real_pairs, split_held_out)
+                                 load_dibco, load_real_pairs, rescale, split_held_out)
 from core.inference import load_model
 from core.serving.documents import BW_THRESHOLD, binarize, both_modes, clean_array
 
@@ -40,6 +40,8 @@ DIBCO_MEAN = "DIBCO mean"
 SYNTHETIC_RMSE_LIMIT, SYNTHETIC_CER_LIMIT = 0.065, 0.12  # issue 9's no-regression lines
 SHIPPED, SHIPPED_BW = "shipped model", "shipped model, black & white"  # the gray output (at 0.5) and the bw mode
 SHIPPED_NETWORK = "shipped network alone"  # the network's output, before the gray output takes the bw mode's strokes
+UNSCALED = "shipped model, cleaned at the scan's size"  # never shrunk for wide strokes (core.documents.strokes)
+FINER = (1.0, 1.5, 2.0)  # the DIBCO years are scored again as if scanned this many times finer
 
 
 def otsu(noisy: np.ndarray) -> np.ndarray:
@@ -87,10 +89,10 @@ def first_stage(weights: Path) -> dict:
     return {BASE: shipped(load_model(DOCUMENTS_FIRST_STAGE, path))[SHIPPED]} if path.is_file() else {}
 
 
-def shipped(model) -> dict:
+def shipped(model, rescale: bool = True) -> dict:
     """The shipped model as methods: the outputs people get (the black & white page is scored on DIBCO only)
     and the network's output alone. The network and the two output modes run once per page (kept by the
-    page's bytes), however many of these are scored on it."""
+    page's bytes), however many of these are scored on it. ``rescale=False``: never cleaned shrunk."""
     network: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}  # (network output, normalised page)
     outputs: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -100,7 +102,7 @@ def shipped(model) -> dict:
     def run(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if (k := key(x)) not in network:
             normalized = normalize(x)
-            network[k] = clean_array(model, x, normalized=normalized), normalized
+            network[k] = clean_array(model, x, normalized=normalized, rescale=rescale), normalized
         return network[k]
 
     def modes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -225,11 +227,30 @@ def historical_scores(sets: dict[str, list[BinaryPage]], weights: Path, with_ocr
     if SHIPPED in table and DIBCO_MEAN in table[SHIPPED] and len(table[SHIPPED]) == len(sets) + 1:
         result["targets_met"] = historical_targets(table)
         result["targets_met_black_and_white"] = historical_targets(table, SHIPPED_BW)
+    if years := {y: pages for y, pages in sets.items() if y in DIBCO_YEARS}:
+        result["finer_scans"] = finer_scans(years, weights)
     if with_ocr and printed:
         result["tesseract_cer_printed"] = printed_ocr(printed, [m for m in ("noisy input", "Otsu threshold",
                                                                              "Sauvola threshold", BASE, SHIPPED,
                                                                              SHIPPED_BW) if m in table])
     return result
+
+
+def finer_scans(years: dict[str, list[BinaryPage]], weights: Path) -> dict:
+    """The DIBCO years as if scanned ``FINER`` times finer (scan and truth resampled), each cleaned by its fold's
+    cleaner as shipped and at the scan's size, beside Sauvola: mean F % over the years, and per year."""
+    table: dict = {}
+    for year, pages in years.items():
+        if (path := fold_path(weights, year)) is None:
+            return {}
+        model = fold_model(path, year, pages)
+        fns = {SHIPPED: shipped(model)[SHIPPED], UNSCALED: shipped(model, rescale=False)[SHIPPED],
+               "Sauvola threshold": sauvola}
+        for factor in FINER:
+            for name, row in set_scores([rescale(p, factor) for p in pages], fns).items():
+                table.setdefault(name, {}).setdefault(f"{factor:g}", {})[year] = row["f_measure"]
+    return {"f_measure": {name: {factor: {"mean": round(float(np.mean(list(by_year.values()))), 2)} | by_year
+                                 for factor, by_year in row.items()} for name, row in table.items()}}
 
 
 def printed_ocr(pages: list[tuple[BinaryPage, dict]], methods: list[str]) -> dict:
@@ -344,6 +365,15 @@ def markdown(result: dict) -> str:
             lines.append(f"| {name} | " + " | ".join(
                 f"{bold}{row[c]['f_measure']:.1f} / {row[c]['psnr']:.2f}{bold}" if c in row else "–"
                 for c in cols) + " |")
+    if isinstance(hist, dict) and hist.get("finer_scans"):
+        rows = hist["finer_scans"]["f_measure"]
+        factors = list(next(iter(rows.values())))
+        lines += ["", "The DIBCO years as if scanned finer (scan and ground truth resampled to 1.5 and 2 times as many "
+                  "pixels a side), each year cleaned by its fold's model; mean F-measure % over the years:",
+                  "", "| method | " + " | ".join(f"×{f}" for f in factors) + " |", "| --- |" + " ---: |" * len(factors)]
+        for name, row in rows.items():
+            bold = "**" if name == SHIPPED else ""
+            lines.append(f"| {name} | " + " | ".join(f"{bold}{row[f]['mean']:.1f}{bold}" for f in factors) + " |")
     cer_rows = [("synthetic held-out pages (against the printed text)", synth.get("tesseract_cer", {}))]
     if isinstance(hist, dict) and "tesseract_cer_printed" in hist:
         ocr_printed = dict(hist["tesseract_cer_printed"])

@@ -28,6 +28,7 @@ from scipy import ndimage
 
 from core.config import DOCUMENT_DOWNSAMPLING as DOWNSAMPLING
 from core.documents.normalize import normalize
+from core.documents.strokes import reduction
 from core.jobs import JobQueue
 from core.limits import MAX_QUEUED_JOBS
 
@@ -100,12 +101,20 @@ def _run(model, x: np.ndarray) -> np.ndarray:
     return on_worker(lambda _: _forward(model, x))
 
 
+def _resize(page: np.ndarray, h: int, w: int) -> np.ndarray:
+    page = page.astype(np.float32) / 255 if page.dtype == np.uint8 else np.asarray(page, np.float32)
+    return np.array(Image.fromarray(page, "F").resize((w, h), Image.BILINEAR))  # antialiased when shrinking
+
+
 def clean_array(model, page: np.ndarray, tile: int = TILE, margin: int = MARGIN, blend: int = BLEND,
-                progress: Callable[[float], None] | None = None, normalized: np.ndarray | None = None) -> np.ndarray:
+                progress: Callable[[float], None] | None = None, normalized: np.ndarray | None = None,
+                rescale: bool = True) -> np.ndarray:
     """Clean a float (H, W) page in [0, 1] (or an 8-bit one, read as /255); returns float32 (H, W) in [0, 1].
 
     The whole page is normalised once (its paper and ink levels are page-wide facts; pass ``normalized``
-    when the caller has it), then both the scan and its normalisation are cut into the same tiles."""
+    when the caller has it), then both the scan and its normalisation are cut into the same tiles. A page whose
+    strokes are wider than the cleaner was trained on is cleaned shrunk and enlarged back (``rescale``;
+    core.documents.strokes)."""
     if tile % DOWNSAMPLING or margin % DOWNSAMPLING or blend % (2 * DOWNSAMPLING):
         raise ValueError(f"tile and margin must be multiples of {DOWNSAMPLING}, blend of {2 * DOWNSAMPLING}")
     # an 8-bit page stays 8-bit (a quarter of the memory) and is read as float one window at a time
@@ -116,6 +125,10 @@ def clean_array(model, page: np.ndarray, tile: int = TILE, margin: int = MARGIN,
     hp, wp = _round_up(h, DOWNSAMPLING), _round_up(w, DOWNSAMPLING)
     if normalized is None:
         normalized = normalize(page / np.float32(255) if page.dtype == np.uint8 else page)
+    if rescale and (factor := reduction(normalized)) > 1:
+        small = _resize(page, max(1, round(h / factor)), max(1, round(w / factor)))
+        cleaned = clean_array(model, small, tile, margin, blend, progress, rescale=False)
+        return np.clip(_resize(cleaned, h, w), 0.0, 1.0)
     sources = [page, normalized]
 
     def window(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from PIL import Image
 
 from core.card import sha256
 from core.config import DOCUMENTS_FIRST_STAGE as FIRST_STAGE_NAME
@@ -30,7 +29,7 @@ from core.documents.degrade import widen
 from core.documents.normalize import normalize
 from core.documents.normalize import settings as normalize_settings
 from core.documents.real import (DIBCO_DIR, HISTORICAL_DIR, HISTORICAL_SOURCES, REAL_DIR, BinaryPage, fold,
-                                 historical_sets, load_real_pairs, split_held_out)
+                                 historical_sets, load_real_pairs, rescale, split_held_out)
 from core.documents.real import checksum as real_checksum
 from core.documents.synth import all_fonts, bundled_fonts, fonts_checksum
 from core.inference import load_model
@@ -120,16 +119,6 @@ class Recipe:
 FIRST_STAGE = Recipe(cpu_minutes=120.0, pages=24, real_share=0.5, ink_weight=2.0, learning_rate=2e-3,
                      final_learning_rate=1e-4, average_from=None, init=None, historical_share=0.0,
                      keep_first_stage=0.0, skip_sets="")
-
-
-def rescale(page: BinaryPage, factor: float) -> BinaryPage:
-    """The page as if scanned at ``factor`` times its resolution: the scan resampled, the ink mask resampled
-    the same way and cut at half."""
-    h, w = page.ink.shape
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    scan = np.asarray(Image.fromarray(page.scan).resize(size, Image.BILINEAR))
-    ink = np.asarray(Image.fromarray(page.ink.astype(np.float32), "F").resize(size, Image.BILINEAR)) > 0.5
-    return BinaryPage(page.name, scan, ink)
 
 
 def prepare_binary(page: BinaryPage, rng: np.random.Generator | None = None, scale: float = 1.0) -> np.ndarray:
