@@ -2,9 +2,10 @@
 
 Run: python bench/documents.py [--threads 2] [--repeats 3] [--sizes]. Each size runs in a fresh process (so
 its peak RSS is its own) limited to ``--threads`` CPU threads; prints a Markdown table and the fitted seconds
-per megapixel, for the cleaned page in both output modes (gray and black & white). Target: A4 at 300 dpi (2480
-x 3508) under 5 s on 2 cores, under ~2 GB. With ``--sizes`` it also prints the download sizes of one A4 page
-(a generated text page, and the same page degraded) in both modes, as PNG and as PDF.
+per megapixel, for the cleaned page in both output modes (gray and black & white); then a 600 dpi text page,
+which is cleaned shrunk. Target: A4 at 300 dpi (2480 x 3508) under 5 s on 2 cores, under ~2 GB. With ``--sizes``
+it also prints the download sizes of one A4 page (a generated text page, and the same page degraded) in both
+modes, as PNG and as PDF.
 """
 from __future__ import annotations
 
@@ -19,12 +20,15 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SIZES = {  # name -> (height, width)
+SIZES = {  # name -> (height, width); uniform noise, the worst case for the black & white mode's labelling
     "Kaggle page 540x420": (420, 540),
     "A4 150 dpi 1240x1754": (1754, 1240),
     "A4 200 dpi 1654x2339": (2339, 1654),
     "A4 300 dpi 2480x3508": (3508, 2480),
 }
+# A generated text page at 600 dpi: its strokes (9.3 px) are wider than any the cleaner trained on, so it is
+# cleaned 1.55 times smaller (core/documents/strokes.py); timed apart, off the seconds-per-megapixel line.
+FINE = ("A4 600 dpi text page 4961x7016", (7016, 4961))
 
 CHILD = """
 import json, resource, statistics, sys, time
@@ -35,9 +39,15 @@ tf.config.threading.set_intra_op_parallelism_threads(threads)
 tf.config.threading.set_inter_op_parallelism_threads(1)
 from core.inference import load_model
 from core.serving.documents import clean_both
-h, w, repeats = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[4])
+h, w, repeats, text = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[4]), sys.argv[5] == "text"
 model = load_model("documents")
 page = np.random.default_rng(0).random((h, w), dtype=np.float32)
+if text:
+    from core.documents.synth import bundled_fonts, render_page
+    page = render_page(np.random.default_rng(1), (h, w), dpi=600, fonts=bundled_fonts()).image.astype(np.float32)
+    page *= 0.75 / 255  # float32 throughout: the page, not its making, should set the peak memory
+    page += 0.1 + 0.03 * np.random.default_rng(2).standard_normal((h, w), dtype=np.float32)
+    np.clip(page, 0, 1, out=page)
 clean_both(model, page[:256, :256])  # warm-up: first-call overheads are not per page
 times = []
 for _ in range(repeats):
@@ -49,9 +59,10 @@ print(json.dumps({"seconds": statistics.median(times),
 """
 
 
-def measure(h: int, w: int, threads: int, repeats: int) -> dict:
+def measure(h: int, w: int, threads: int, repeats: int, text: bool = False) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    out = subprocess.run([sys.executable, "-c", CHILD, str(h), str(w), str(threads), str(repeats)], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-c", CHILD, str(h), str(w), str(threads), str(repeats),
+                          "text" if text else "noise"], cwd=ROOT,
                          env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -105,7 +116,11 @@ def main() -> None:
     n = len(rows)
     mx, my = sum(m for m, _ in rows) / n, sum(s for _, s in rows) / n
     slope = sum((m - mx) * (s - my) for m, s in rows) / sum((m - mx) ** 2 for m, _ in rows)
-    print(f"\ntime ≈ {my - slope * mx:.2f} s + {slope:.2f} s per megapixel "
+    name, (h, w) = FINE
+    r = measure(h, w, args.threads, args.repeats, text=True)
+    print(f"| {name} | {h * w / 1e6:.2f} | {r['seconds']:.2f} | {r['seconds'] / (h * w / 1e6):.2f} | "
+          f"{r['peak_rss_mb']:.0f} |", flush=True)
+    print(f"\ntime ≈ {my - slope * mx:.2f} s + {slope:.2f} s per megapixel, noise pages "
           f"(load average at end {os.getloadavg()[0]:.1f})")
     if args.sizes:
         output_sizes()

@@ -102,7 +102,8 @@ def _run(model, x: np.ndarray) -> np.ndarray:
 
 
 def _resize(page: np.ndarray, h: int, w: int) -> np.ndarray:
-    page = page.astype(np.float32) / 255 if page.dtype == np.uint8 else np.asarray(page, np.float32)
+    if page.dtype == np.uint8:
+        page = np.divide(page, np.float32(255), dtype=np.float32)
     return np.array(Image.fromarray(page, "F").resize((w, h), Image.BILINEAR))  # antialiased when shrinking
 
 
@@ -127,8 +128,8 @@ def clean_array(model, page: np.ndarray, tile: int = TILE, margin: int = MARGIN,
         normalized = normalize(page / np.float32(255) if page.dtype == np.uint8 else page)
     if rescale and (factor := reduction(normalized)) > 1:
         small = _resize(page, max(1, round(h / factor)), max(1, round(w / factor)))
-        cleaned = clean_array(model, small, tile, margin, blend, progress, rescale=False)
-        return np.clip(_resize(cleaned, h, w), 0.0, 1.0)
+        out = _resize(clean_array(model, small, tile, margin, blend, progress, rescale=False), h, w)
+        return np.clip(out, 0.0, 1.0, out=out)
     sources = [page, normalized]
 
     def window(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
