@@ -68,6 +68,25 @@ def test_ink_only_15_percent_darker_than_its_paper_is_stretched_past_half_gray()
     assert f_measure(out < 0.5, ink) > 85
 
 
+def photographed(scan: np.ndarray, margin: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """(photo, page region): ``scan`` lying on a dark table, the light falling off across the photo."""
+    h, w = scan.shape
+    photo = np.full((h + 2 * margin, w + 2 * margin), 0.25, np.float32)
+    photo[margin:margin + h, margin:margin + w] = scan
+    photo *= 1 - 0.3 * np.mgrid[0:photo.shape[0], 0:photo.shape[1]][1] / photo.shape[1]
+    region = np.zeros(photo.shape, bool)
+    region[margin:margin + h, margin:margin + w] = True
+    return photo, region
+
+
+def test_the_dark_table_around_a_photographed_page_is_paper_not_a_band_of_ink():
+    scan, ink = text_page(paper=0.8, ink=0.3)
+    photo, page = photographed(scan)
+    out = normalize(photo)
+    assert np.mean(out[~page] < 0.5) < 0.02  # was 0.13: the page's paper carried out over the table
+    assert f_measure(out[page] < 0.5, ink.ravel()) > 85
+
+
 def test_f_measure_and_psnr_match_hand_counts():
     truth = np.zeros((10, 10), bool)
     truth[2:4, 2:7] = True  # 10 ink pixels
@@ -123,6 +142,16 @@ def test_the_shipped_cleaner_invents_no_ink_on_blank_paper(cleaner):
     gray, bw = clean_both(cleaner, blank_page())
     assert np.mean(~bw) < 0.002 and np.mean(gray < 0.5) < 0.002  # neither output mode draws ink either
     assert clean_array(cleaner, np.full((64, 64), 0.4, np.float32)).min() > 0.9  # flat gray paper is paper
+
+
+def test_the_shipped_cleaner_leaves_the_table_around_a_photographed_page_white(cleaner):
+    from core.serving.documents import clean_both
+
+    scan, ink = text_page(paper=0.8, ink=0.3)
+    photo, page = photographed(scan)
+    gray, bw = clean_both(cleaner, photo)
+    assert np.mean(~bw[~page]) < 0.02 and np.mean(gray[~page] < 0.5) < 0.02
+    assert f_measure(~bw[page], ink.ravel()) > 85
 
 
 def test_the_evaluation_scores_the_pages_people_download(cleaner):

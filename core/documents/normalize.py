@@ -23,12 +23,15 @@ WINDOW = 0.06  # closing window, as a share of the shorter side (wider than any 
 MIN_CONTRAST = 0.2
 INK_QUANTILE = 0.5  # the typical ink: this quantile of the darkness of pixels Otsu calls ink
 EDGE_QUANTILE = 0.99  # Otsu sees darkness capped here, so a thin dark page edge cannot outvote faint ink
+# The smoothed paper estimate is never brighter than the closing by more than this: smoothing would otherwise carry a
+# page's paper out over the dark table or scanner lid around it, read then as a band of ink (1: no cap, before 5 Dec).
+PAPER_OVERSHOOT = 0.0
 
 
 def settings() -> dict[str, float]:
     """The constants pages are normalised with, for model cards: a network trained under others saw other inputs."""
     return {"SMALL_SIDE": SMALL_SIDE, "WINDOW": WINDOW, "MIN_CONTRAST": MIN_CONTRAST, "INK_QUANTILE": INK_QUANTILE,
-            "EDGE_QUANTILE": EDGE_QUANTILE}
+            "EDGE_QUANTILE": EDGE_QUANTILE, "PAPER_OVERSHOOT": PAPER_OVERSHOOT}
 
 
 def paper(page: np.ndarray) -> np.ndarray:
@@ -38,8 +41,8 @@ def paper(page: np.ndarray) -> np.ndarray:
     small = np.asarray(Image.fromarray(np.asarray(page, np.float32), "F").resize((max(1, w // k), max(1, h // k)),
                                                                                   Image.BOX))
     window = max(3, int(WINDOW * min(small.shape)) | 1)
-    bg = grey_closing(median_filter(small, 3), size=window)
-    bg = gaussian_filter(bg, window / 4)
+    closed = grey_closing(median_filter(small, 3), size=window)
+    bg = np.minimum(gaussian_filter(closed, window / 4), closed + PAPER_OVERSHOOT)
     return np.array(Image.fromarray(bg, "F").resize((w, h), Image.BILINEAR))  # writable: normalize works in it
 
 
