@@ -41,7 +41,7 @@ SYNTHETIC_RMSE_LIMIT, SYNTHETIC_CER_LIMIT = 0.065, 0.12  # issue 9's no-regressi
 SHIPPED, SHIPPED_BW = "shipped model", "shipped model, black & white"  # the gray output (at 0.5) and the bw mode
 SHIPPED_NETWORK = "shipped network alone"  # the network's output, before the gray output takes the bw mode's strokes
 UNSCALED = "shipped model, cleaned at the scan's size"  # never shrunk for wide strokes (core.documents.strokes)
-FINER = (1.0, 1.5, 2.0)  # the DIBCO years are scored again as if scanned this many times finer
+TABLE_GRAY, TABLE_MARGIN, LIGHT_FALLOFF = 0.25, 0.15, 0.3  # a page photographed on a table (``on_a_table``)
 
 
 def otsu(noisy: np.ndarray) -> np.ndarray:
@@ -228,7 +228,7 @@ def historical_scores(sets: dict[str, list[BinaryPage]], weights: Path, with_ocr
         result["targets_met"] = historical_targets(table)
         result["targets_met_black_and_white"] = historical_targets(table, SHIPPED_BW)
     if years := {y: pages for y, pages in sets.items() if y in DIBCO_YEARS}:
-        result["finer_scans"] = finer_scans(years, weights)
+        result["captures"] = captures(years, weights)
     if with_ocr and printed:
         result["tesseract_cer_printed"] = printed_ocr(printed, [m for m in ("noisy input", "Otsu threshold",
                                                                              "Sauvola threshold", BASE, SHIPPED,
@@ -236,9 +236,27 @@ def historical_scores(sets: dict[str, list[BinaryPage]], weights: Path, with_ocr
     return result
 
 
-def finer_scans(years: dict[str, list[BinaryPage]], weights: Path) -> dict:
-    """The DIBCO years as if scanned ``FINER`` times finer (scan and truth resampled), each cleaned by its fold's
-    cleaner as shipped and at the scan's size, beside Sauvola: mean F % over the years, and per year."""
+def on_a_table(page: BinaryPage) -> BinaryPage:
+    """``page`` photographed lying on a dark table: a margin of ``TABLE_MARGIN`` of its shorter side around it, the
+    light falling off by ``LIGHT_FALLOFF`` across the photo; the table is paper in the truth."""
+    h, w = page.scan.shape
+    m = int(TABLE_MARGIN * min(h, w))
+    photo = np.full((h + 2 * m, w + 2 * m), TABLE_GRAY * 255, np.float32)
+    photo[m:m + h, m:m + w] = page.scan
+    photo *= 1 - LIGHT_FALLOFF * np.arange(w + 2 * m, dtype=np.float32) / (w + 2 * m)
+    ink = np.zeros(photo.shape, bool)
+    ink[m:m + h, m:m + w] = page.ink
+    return BinaryPage(page.name, (photo + 0.5).astype(np.uint8), ink)
+
+
+# The DIBCO years captured otherwise: as scanned, resampled to more pixels a side (a finer scan), on a table.
+CAPTURES: dict[str, Callable[[BinaryPage], BinaryPage]] = {
+    "×1": lambda p: p, "×1.5": lambda p: rescale(p, 1.5), "×2": lambda p: rescale(p, 2.0), "on a table": on_a_table}
+
+
+def captures(years: dict[str, list[BinaryPage]], weights: Path) -> dict:
+    """The DIBCO years captured as ``CAPTURES`` make them, each cleaned by its fold's cleaner as shipped and at the
+    scan's size, beside Sauvola: mean F % over the years, and per year; {} without the fold cleaners."""
     table: dict = {}
     for year, pages in years.items():
         if (path := fold_path(weights, year)) is None:
@@ -246,11 +264,11 @@ def finer_scans(years: dict[str, list[BinaryPage]], weights: Path) -> dict:
         model = fold_model(path, year, pages)
         fns = {SHIPPED: shipped(model)[SHIPPED], UNSCALED: shipped(model, rescale=False)[SHIPPED],
                "Sauvola threshold": sauvola}
-        for factor in FINER:
-            for name, row in set_scores([rescale(p, factor) for p in pages], fns).items():
-                table.setdefault(name, {}).setdefault(f"{factor:g}", {})[year] = row["f_measure"]
-    return {"f_measure": {name: {factor: {"mean": round(float(np.mean(list(by_year.values()))), 2)} | by_year
-                                 for factor, by_year in row.items()} for name, row in table.items()}}
+        for capture, alter in CAPTURES.items():
+            for name, row in set_scores([alter(p) for p in pages], fns).items():
+                table.setdefault(name, {}).setdefault(capture, {})[year] = row["f_measure"]
+    return {"f_measure": {name: {capture: {"mean": round(float(np.mean(list(by_year.values()))), 2)} | by_year
+                                 for capture, by_year in row.items()} for name, row in table.items()}}
 
 
 def printed_ocr(pages: list[tuple[BinaryPage, dict]], methods: list[str]) -> dict:
@@ -365,15 +383,18 @@ def markdown(result: dict) -> str:
             lines.append(f"| {name} | " + " | ".join(
                 f"{bold}{row[c]['f_measure']:.1f} / {row[c]['psnr']:.2f}{bold}" if c in row else "–"
                 for c in cols) + " |")
-    if isinstance(hist, dict) and hist.get("finer_scans"):
-        rows = hist["finer_scans"]["f_measure"]
-        factors = list(next(iter(rows.values())))
-        lines += ["", "The DIBCO years as if scanned finer (scan and ground truth resampled to 1.5 and 2 times as many "
-                  "pixels a side), each year cleaned by its fold's model; mean F-measure % over the years:",
-                  "", "| method | " + " | ".join(f"×{f}" for f in factors) + " |", "| --- |" + " ---: |" * len(factors)]
+    if isinstance(hist, dict) and hist.get("captures"):
+        rows = hist["captures"]["f_measure"]
+        columns = list(next(iter(rows.values())))
+        lines += ["", "The DIBCO years captured otherwise, each year cleaned by its fold's model: resampled to 1.5 "
+                  "and 2 times as many pixels a side (a finer scan), and photographed on a dark table (a margin of "
+                  f"{100 * TABLE_MARGIN:.0f} % of the shorter side, gray {TABLE_GRAY:g}, the light falling off by "
+                  f"{100 * LIGHT_FALLOFF:.0f} % across; the table is paper in the truth); mean F-measure % over the "
+                  "years:",
+                  "", "| method | " + " | ".join(columns) + " |", "| --- |" + " ---: |" * len(columns)]
         for name, row in rows.items():
             bold = "**" if name == SHIPPED else ""
-            lines.append(f"| {name} | " + " | ".join(f"{bold}{row[f]['mean']:.1f}{bold}" for f in factors) + " |")
+            lines.append(f"| {name} | " + " | ".join(f"{bold}{row[c]['mean']:.1f}{bold}" for c in columns) + " |")
     cer_rows = [("synthetic held-out pages (against the printed text)", synth.get("tesseract_cer", {}))]
     if isinstance(hist, dict) and "tesseract_cer_printed" in hist:
         ocr_printed = dict(hist["tesseract_cer_printed"])
