@@ -20,28 +20,32 @@ CROP, CROPS = 256, 16  # the width is measured on the CROPS inkiest CROP x CROP 
 MIN_MARK = 4  # marks of fewer pixels are specks, not strokes
 
 
+def inkiest_squares(ink: np.ndarray) -> list[np.ndarray]:
+    """The ``CROPS`` ``CROP`` x ``CROP`` squares of a boolean ink mask with the most ink (none without ink); a page
+    smaller than a square is its own one square."""
+    h, w = ink.shape
+    if h < CROP or w < CROP:
+        return [ink] if ink.any() else []
+    rows, cols = h // CROP, w // CROP
+    counts = ink[:rows * CROP, :cols * CROP].reshape(rows, CROP, cols, CROP).sum(axis=(1, 3))
+    cells = [divmod(int(i), cols) for i in np.argsort(counts, axis=None)[::-1][:CROPS]]
+    return [ink[r * CROP:(r + 1) * CROP, c * CROP:(c + 1) * CROP] for r, c in cells if counts[r, c]]
+
+
 def stroke_width(ink: np.ndarray) -> float | None:
     """Typical stroke width in pixels of a boolean ink mask: each mark's area over its skeleton's length, the
     median over marks weighted by that length (a black block is one short skeleton), on the inkiest squares."""
-    h, w = ink.shape
-    rows, cols = max(1, h // CROP), max(1, w // CROP)
-    share = ink[: rows * CROP, : cols * CROP].reshape(rows, CROP, cols, CROP).sum(axis=(1, 3)) if h >= CROP and \
-        w >= CROP else np.array([[ink.sum()]])
-    widths, lengths = [], []
-    for cell in np.argsort(share, axis=None)[::-1][:CROPS]:
-        r, c = divmod(int(cell), share.shape[1])
-        if share[r, c] == 0:
-            break
-        crop = ink[r * CROP:(r + 1) * CROP, c * CROP:(c + 1) * CROP] if share.size > 1 else ink
-        labels, count = ndimage.label(crop, structure=np.ones((3, 3), bool))
+    widths, lengths = [np.empty(0)], [np.empty(0)]
+    for square in inkiest_squares(ink):
+        labels, count = ndimage.label(square, structure=np.ones((3, 3), bool))
         area = np.bincount(labels.ravel(), minlength=count + 1)[1:]
-        length = np.bincount(labels[skeletonize(crop)], minlength=count + 1)[1:]
+        length = np.bincount(labels[skeletonize(square)], minlength=count + 1)[1:]
         keep = (length > 0) & (area >= MIN_MARK)
         widths.append(area[keep] / length[keep])
         lengths.append(length[keep])
-    if not widths or not sum(len(x) for x in widths):
-        return None
     width, length = np.concatenate(widths), np.concatenate(lengths)
+    if not width.size:
+        return None
     order = np.argsort(width)
     cumulative = np.cumsum(length[order])
     return float(width[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
