@@ -344,12 +344,15 @@ def test_a_fold_model_that_saw_the_pages_it_would_score_is_refused(tmp_path):
 
 def test_other_captures_are_scored_by_each_years_fold_and_printed(tmp_path):
     from core.config import WEIGHTS_DIR
-    from core.evaluation.documents import CAPTURES, SHIPPED, UNSCALED, captures, markdown, on_a_table
+    from core.evaluation.documents import (CAPTURES, SHIPPED, UNSCALED, captures, fold_model, fold_path, markdown,
+                                           on_a_table, shipped)
 
     write_binary_set(tmp_path / "2009", ["X01"])
     write_binary_set(tmp_path / "2010", ["X01"], seed=3)
     years = load_dibco(tmp_path)
-    table = captures(years, WEIGHTS_DIR)["f_measure"]
+    models = {year: fold_model(fold_path(WEIGHTS_DIR, year), year, pages) for year, pages in years.items()}
+    cleaners = {year: (model, shipped(model)) for year, model in models.items()}
+    table = captures(years, cleaners)["f_measure"]
     assert set(table) == {SHIPPED, UNSCALED, "Sauvola threshold"}
     for row in table.values():
         assert list(row) == list(CAPTURES)
@@ -362,7 +365,7 @@ def test_other_captures_are_scored_by_each_years_fold_and_printed(tmp_path):
     m = (photo.scan.shape[0] - page.scan.shape[0]) // 2
     assert photo.ink.sum() == page.ink.sum() and photo.ink[m:-m, m:-m].sum() == page.ink.sum()
     assert photo.scan[0].max() <= 64 and photo.scan[m:-m, m:-m][:, 0].mean() > 0.6 * page.scan[:, 0].mean()
-    assert captures(years | {"2012": years["2009"]}, WEIGHTS_DIR) == {}  # no fold cleaner for 2012
+    assert captures(years | {"2012": years["2009"]}, cleaners) == {}  # no fold cleaner for 2012
     card = {"held_out_synthetic": {"pages": 1, "size": [1, 1], "rmse": {}}, "held_out_real": "not measured",
             "historical": {"pages": {}, "binarised_at": 0.5, "scores": {}, "captures": {"f_measure": table}}}
     assert f"| {UNSCALED} | " in markdown(card) and "| ×1.5 | ×2 | on a table |" in markdown(card)

@@ -210,11 +210,13 @@ def historical_scores(sets: dict[str, list[BinaryPage]], weights: Path, with_ocr
              "page normalisation alone": normalize} | first_stage(weights)
     table: dict = {}
     printed: list[tuple[BinaryPage, dict]] = []
+    cleaners: dict = {}  # set -> (its fold cleaner, that cleaner's shipped methods: their outputs are kept)
     for name, pages in sets.items():
         fns = dict(fixed)
         if path := fold_path(weights, name):
-            model = shipped(fold_model(path, name, pages))
-            fns |= {SHIPPED: model[SHIPPED], SHIPPED_BW: model[SHIPPED_BW]}
+            model = fold_model(path, name, pages)
+            cleaners[name] = model, shipped(model)
+            fns |= {SHIPPED: cleaners[name][1][SHIPPED], SHIPPED_BW: cleaners[name][1][SHIPPED_BW]}
         for method, row in set_scores(pages, fns).items():
             table.setdefault(method, {})[name] = row
         printed += [(p, fns) for p in pages if name in DIBCO_YEARS and p.name.split("/")[-1].startswith("P")]
@@ -228,7 +230,7 @@ def historical_scores(sets: dict[str, list[BinaryPage]], weights: Path, with_ocr
         result["targets_met"] = historical_targets(table)
         result["targets_met_black_and_white"] = historical_targets(table, SHIPPED_BW)
     if years := {y: pages for y, pages in sets.items() if y in DIBCO_YEARS}:
-        result["captures"] = captures(years, weights)
+        result["captures"] = captures(years, cleaners)
     if with_ocr and printed:
         result["tesseract_cer_printed"] = printed_ocr(printed, [m for m in ("noisy input", "Otsu threshold",
                                                                              "Sauvola threshold", BASE, SHIPPED,
@@ -254,15 +256,16 @@ CAPTURES: dict[str, Callable[[BinaryPage], BinaryPage]] = {
     "×1": lambda p: p, "×1.5": lambda p: rescale(p, 1.5), "×2": lambda p: rescale(p, 2.0), "on a table": on_a_table}
 
 
-def captures(years: dict[str, list[BinaryPage]], weights: Path) -> dict:
-    """The DIBCO years captured as ``CAPTURES`` make them, each cleaned by its fold's cleaner as shipped and at the
-    scan's size, beside Sauvola: mean F % over the years, and per year; {} without the fold cleaners."""
+def captures(years: dict[str, list[BinaryPage]], cleaners: dict) -> dict:
+    """The DIBCO years captured as ``CAPTURES`` make them, each cleaned by its fold's cleaner (``cleaners``: year ->
+    (cleaner, ``shipped(cleaner)``), as ``historical_scores`` made them) as shipped and at the scan's size, beside
+    Sauvola: mean F % over the years, and per year; {} when a year has no fold cleaner."""
     table: dict = {}
     for year, pages in years.items():
-        if (path := fold_path(weights, year)) is None:
+        if year not in cleaners:
             return {}
-        model = fold_model(path, year, pages)
-        fns = {SHIPPED: shipped(model)[SHIPPED], UNSCALED: shipped(model, rescale=False)[SHIPPED],
+        model, methods = cleaners[year]
+        fns = {SHIPPED: methods[SHIPPED], UNSCALED: shipped(model, rescale=False)[SHIPPED],
                "Sauvola threshold": sauvola}
         for capture, alter in CAPTURES.items():
             for name, row in set_scores([alter(p) for p in pages], fns).items():
