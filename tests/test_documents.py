@@ -62,6 +62,26 @@ def test_degradation_is_seeded_and_visible():
 
 
 @pytest.mark.slow
+def test_a_photograph_blurs_adds_noise_at_the_pages_contrast_and_compresses():
+    from core.documents.degrade import camera, photograph
+    from core.training.documents import captured
+
+    page = np.full((200, 200), 200, np.uint8)
+    page[:, 100:] = 40  # one sharp edge
+    blurred = photograph(page, 1.5, 0.0, np.random.default_rng(0))
+    assert 40 < blurred[100, 99] < 200 and 40 < blurred[100, 100] < 200 and blurred[100, 50] == 200
+    noisy = photograph(page, 0.0, 0.05, np.random.default_rng(0)).astype(np.float32)
+    assert abs(noisy[:, :100].std() - 0.05 * 255) < 0.5 and abs(noisy.mean() - page.mean()) < 0.5
+    jpeg = photograph(page, 0.0, 0.02, np.random.default_rng(0), quality=40)
+    assert not np.array_equal(jpeg, photograph(page, 0.0, 0.02, np.random.default_rng(0)))
+    np.testing.assert_array_equal(camera(page, np.random.default_rng(3)), camera(page, np.random.default_rng(3)))
+    # a share of 0 returns the page untouched and draws nothing, so recipes without it keep their stream
+    rng = np.random.default_rng(1)
+    assert captured(page, rng, 0.0) is page and rng.random() == np.random.default_rng(1).random()
+    changed = [not np.array_equal(captured(page, rng, 0.3), page) for _ in range(200)]
+    assert 0.2 < np.mean(changed) < 0.4
+
+
 def test_a_page_through_numba_noise_is_the_same_in_another_process():
     # Held-out page 35 goes through BadPhotoCopy, whose Worley noise draws from numba's generator.
     code = ("from core.documents import pairs as P; "
@@ -133,12 +153,14 @@ def test_a_few_training_steps_on_synthetic_and_real_pairs(tmp_path):
     write_binary_set(tmp_path / "train" / "nabuco", ["L1"], seed=8)  # skipped by the shipped recipe, trained on here
     # the second stage, from the shipped first stage, leaving 2010 out
     recipe = Recipe(cpu_minutes=None, epochs=2, steps=3, batch_size=4, pages=2, monitor_pages=1, average_from=None,
-                    hold_out="2010", keep_first_stage=0.0, skip_sets="msi2015")  # saved weights: the best epoch's
+                    hold_out="2010", keep_first_stage=0.0, skip_sets="msi2015",  # saved weights: the best epoch's
+                    camera_share=0.5, camera_sources="kaggle,historical")
     card = train(recipe, out=tmp_path / "out", real_dir=tmp_path / "real", verbose=0, checkpoints=True,
                  dibco_dir=tmp_path / "dibco", historical_dir=tmp_path / "train")
     assert card["training"]["steps_run"] == 6 and card["training"]["epochs_run"] == 2
     assert Recipe(**card["recipe"]) == recipe
     assert np.isfinite(card["monitor_rmse"])
+    assert "camera (blur, sensor noise, JPEG) on 50% of the kaggle,historical pages" in card["training"]["augmentation"]
     assert card["data"]["real"]["train_pages"] == 3 and card["data"]["real"]["held_out_pages"] == 1
     assert card["data"]["historical"]["train_pages"] == ["2009/P01", "nabuco/L1"]
     assert card["training"]["starts_from"]["file"] == "documents_base.keras"
@@ -326,6 +348,8 @@ def test_the_default_recipe_is_the_shipped_models_and_the_cli_builds_it():
         Recipe(baseline=True, ink_weight=3.0)
     assert recipe_from_args(parser.parse_args(["--cpu-minutes", "none", "--epochs", "76", "--average-from", "0.5"]),
                             Recipe) == Recipe(cpu_minutes=None, epochs=76, average_from=0.5)
+    assert recipe_from_args(parser.parse_args(["--camera-share", "0.3", "--camera-sources", "historical"]),
+                            Recipe) == Recipe(camera_share=0.3, camera_sources="historical")
     with pytest.raises(SystemExit):
         parser.parse_args(["--average-from", "half"])
     first = argparse.ArgumentParser()

@@ -299,6 +299,25 @@ def test_each_fold_leaves_exactly_its_set_out_of_training(tmp_path):
         fold(sets, "msi2015")
 
 
+def test_a_weights_folder_without_fold_models_scores_only_what_it_can(tmp_path):
+    """A newly trained cleaner, evaluated before its folds exist: the DIBCO years get no shipped row (no cleaner
+    may score them), the printed pages' OCR only the methods every page has, the skipped sets the shipped one."""
+    import shutil
+
+    from core.config import WEIGHTS_DIR
+    from core.evaluation.documents import BASE, SHIPPED, historical_scores
+
+    for name in ("documents", "documents_base"):
+        for suffix in (".keras", ".json"):
+            shutil.copy(WEIGHTS_DIR / f"{name}{suffix}", tmp_path / f"{name}{suffix}")
+    write_binary_set(tmp_path / "dibco" / "2009", ["P01"])
+    write_binary_set(tmp_path / "train" / "nabuco", ["L1"], seed=9)
+    result = historical_scores(historical_sets(tmp_path / "dibco", tmp_path / "train"), tmp_path)
+    assert set(result["scores"][SHIPPED]) == {"nabuco"} and "targets_met" not in result
+    assert BASE in result["tesseract_cer_printed"] and SHIPPED not in result["tesseract_cer_printed"]
+    assert result["captures"] == {}
+
+
 def test_no_shipped_fold_model_trained_on_the_set_it_scores():
     from core.card import read_card
     from core.config import WEIGHTS_DIR
@@ -345,7 +364,7 @@ def test_a_fold_model_that_saw_the_pages_it_would_score_is_refused(tmp_path):
 def test_other_captures_are_scored_by_each_years_fold_and_printed(tmp_path):
     from core.config import WEIGHTS_DIR
     from core.evaluation.documents import (CAPTURES, SHIPPED, UNSCALED, captures, fold_model, fold_path, markdown,
-                                           on_a_table, shipped)
+                                           blurred_and_noisy, on_a_table, shipped)
 
     write_binary_set(tmp_path / "2009", ["X01"])
     write_binary_set(tmp_path / "2010", ["X01"], seed=3)
@@ -368,4 +387,8 @@ def test_other_captures_are_scored_by_each_years_fold_and_printed(tmp_path):
     assert captures(years | {"2012": years["2009"]}, cleaners) == {}  # no fold cleaner for 2012
     card = {"held_out_synthetic": {"pages": 1, "size": [1, 1], "rmse": {}}, "held_out_real": "not measured",
             "historical": {"pages": {}, "binarised_at": 0.5, "scores": {}, "captures": {"f_measure": table}}}
-    assert f"| {UNSCALED} | " in markdown(card) and "| ×1.5 | ×2 | on a table |" in markdown(card)
+    assert f"| {UNSCALED} | " in markdown(card) and "| ×1.5 | ×2 | on a table | blurred, noisy |" in markdown(card)
+    blurred = blurred_and_noisy(page)
+    np.testing.assert_array_equal(blurred.scan, blurred_and_noisy(page).scan)  # the same noise every time
+    assert blurred.ink is page.ink and blurred.scan.shape == page.scan.shape and not np.array_equal(blurred.scan,
+                                                                                                     page.scan)

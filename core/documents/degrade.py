@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import importlib.util
+import io
 import random
 import shutil
 import tempfile
@@ -35,6 +36,8 @@ AUGRAPHY_STEPS: tuple[tuple[float, str, dict], ...] = (
     (0.25, "LightingGradient", {}),
 )
 JPEG_PROBABILITY = 0.4
+# ``camera``: a defocus blur of up to this sigma (px), sensor noise of up to this sigma, JPEG half the time.
+CAMERA_BLUR, CAMERA_NOISE, CAMERA_JPEG = 1.5, 0.05, (40, 95)
 
 
 def _numba_cache() -> None:
@@ -156,12 +159,15 @@ def degrade(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     f = f + rng.normal(0, rng.uniform(0, 0.04), f.shape).astype(np.float32)
     x = (np.clip(f, 0, 1) * 255 + 0.5).astype(np.uint8)
     if rng.random() < JPEG_PROBABILITY:
-        import io
-
-        buf = io.BytesIO()
-        Image.fromarray(x).save(buf, "JPEG", quality=int(rng.integers(30, 90)))
-        x = np.asarray(Image.open(buf).convert("L"))
+        x = jpeg(x, int(rng.integers(30, 90)))
     return x
+
+
+def jpeg(x: np.ndarray, quality: int) -> np.ndarray:
+    """A uint8 (H, W) page as saving it as a JPEG of ``quality`` and reading it back gives it."""
+    buf = io.BytesIO()
+    Image.fromarray(x).save(buf, "JPEG", quality=quality)
+    return np.asarray(Image.open(buf).convert("L"))
 
 
 def widen(noisy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -186,3 +192,21 @@ def widen(noisy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
             [band[:depth], band[-depth:], band[:, :depth], band[:, -depth:]][edge] = True
             f = np.where(band, dark, f)
     return (np.clip(f, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def camera(noisy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Training-only capture by a phone camera or a poor scanner, after ``widen``: ``photograph`` with a random
+    blur, noise and (half the time) JPEG quality."""
+    blur, noise = rng.uniform(0.0, CAMERA_BLUR), rng.uniform(0.0, CAMERA_NOISE)
+    x = photograph(noisy, blur, noise, rng)
+    return jpeg(x, int(rng.integers(*CAMERA_JPEG))) if rng.random() < 0.5 else x
+
+
+def photograph(noisy: np.ndarray, blur: float, noise: float, rng: np.random.Generator,
+               quality: int | None = None) -> np.ndarray:
+    """A uint8 page with a defocus blur (Gaussian sigma, px), sensor noise (sigma, at the page's own contrast, so
+    faint ink drowns in it as in a photo) and, unless ``quality`` is None, saved as a JPEG."""
+    f = gaussian_filter(noisy.astype(np.float32) / 255, blur)
+    f = f + rng.normal(0, noise, f.shape).astype(np.float32)
+    x = (np.clip(f, 0, 1) * 255 + 0.5).astype(np.uint8)
+    return x if quality is None else jpeg(x, quality)

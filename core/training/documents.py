@@ -25,7 +25,7 @@ from core.card import sha256
 from core.config import DOCUMENTS_FIRST_STAGE as FIRST_STAGE_NAME
 from core.config import SHIPPED_ARCHITECTURES, model_name, weight_path
 from core.documents import pairs as P
-from core.documents.degrade import widen
+from core.documents.degrade import camera, widen
 from core.documents.normalize import normalize
 from core.documents.normalize import settings as normalize_settings
 from core.documents.real import (DIBCO_DIR, HISTORICAL_DIR, HISTORICAL_SOURCES, REAL_DIR, BinaryPage, fold,
@@ -93,6 +93,11 @@ class Recipe:
         "help": "historical sets never trained on, comma-separated (msi2015's single band of faint ink taught the "
                 "cleaner to keep bleed-through; nabuco's thinner strokes pulled the DIBCO years' edges in, and it "
                 "scored no better for being trained on); \"\" trains on every set"})
+    camera_share: float = field(default=0.0, metadata={
+        "help": "share of the training pages of camera_sources that, after widen, are also captured as by a phone "
+                "camera or a poor scanner (core.documents.degrade.camera: blur, sensor noise, JPEG)"})
+    camera_sources: str = field(default="synthetic,kaggle,historical", metadata={
+        "help": "which pages camera_share applies to, comma-separated"})
     tune: str = field(default="all", metadata={
         "help": "with init: the layers trained, all, encoder (every layer before the first up-sampling) or "
                 "decoder (the rest); the others stay as the starting model left them (surgical fine-tuning, "
@@ -121,13 +126,22 @@ FIRST_STAGE = Recipe(cpu_minutes=120.0, pages=24, real_share=0.5, ink_weight=2.0
                      keep_first_stage=0.0, skip_sets="")
 
 
-def prepare_binary(page: BinaryPage, rng: np.random.Generator | None = None, scale: float = 1.0) -> np.ndarray:
+def prepare_binary(page: BinaryPage, rng: np.random.Generator | None = None, scale: float = 1.0,
+                   camera_share: float = 0.0) -> np.ndarray:
     """A historical page as ``prepare`` gives it: the ground truth (ink 0, paper 255) is the clean target; with
-    ``rng``, the scan gets a fresh ``widen`` and, when ``scale`` > 1, a size from [1/scale, scale]."""
-    if rng is not None and scale > 1:
+    ``rng``, the scan gets a fresh ``widen`` (and ``camera`` at ``camera_share``) and, when ``scale`` > 1, a size
+    from [1/scale, scale]."""
+    if rng is None:
+        return prepare(np.where(page.ink, 0, 255).astype(np.uint8), page.scan)
+    if scale > 1:
         page = rescale(page, float(np.exp(rng.uniform(-np.log(scale), np.log(scale)))))
-    scan = widen(page.scan, rng) if rng is not None else page.scan
-    return prepare(np.where(page.ink, 0, 255).astype(np.uint8), scan)
+    return prepare(np.where(page.ink, 0, 255).astype(np.uint8), captured(widen(page.scan, rng), rng, camera_share))
+
+
+def captured(noisy: np.ndarray, rng: np.random.Generator, share: float) -> np.ndarray:
+    """``noisy`` given ``camera`` with probability ``share`` (no draw at all when it is 0, so older recipes'
+    streams stay as they were)."""
+    return camera(noisy, rng) if share and rng.random() < share else noisy
 
 
 def prepare(clean: np.ndarray, noisy: np.ndarray) -> np.ndarray:
@@ -169,8 +183,7 @@ class PatchStream(keras.utils.PyDataset):
         self.by_set = [[i for i, s in enumerate(sets) if s == name] for name in dict.fromkeys(sets)]
         self.epoch = 0
         self.previous: list = []
-        self.current = [prepare(f.result().clean, f.result().noisy)
-                        for f in P.submit_training_pairs(pool, self.seed, 0, self.n)]
+        self.current = self._prepared(P.submit_training_pairs(pool, self.seed, 0, self.n))
         self.pending = P.submit_training_pairs(pool, self.seed, 1, self.n)
 
     def __len__(self) -> int:
@@ -192,15 +205,24 @@ class PatchStream(keras.utils.PyDataset):
         return (batch[..., :1], batch[..., 1:2]), batch[..., 2:]
 
     def _widened_real(self) -> list[np.ndarray]:
-        return [prepare(p.clean, widen(p.noisy, self.rng)) for p in self.real_pairs]
+        return [prepare(p.clean, captured(widen(p.noisy, self.rng), self.rng, self._camera("kaggle")))
+                for p in self.real_pairs]
+
+    def _prepared(self, pending: list) -> list[np.ndarray]:
+        return [prepare(f.result().clean, captured(f.result().noisy, self.rng, self._camera("synthetic")))
+                for f in pending]
+
+    def _camera(self, source: str) -> float:
+        return self.recipe.camera_share if source in self.recipe.camera_sources.split(",") else 0.0
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
         self.previous = self.current
         self.real = self._widened_real()
         for i in self.rng.choice(len(self.historical), min(HISTORICAL_REFRESH, len(self.historical)), replace=False):
-            self.historical[i] = prepare_binary(self.historical_pages[i], self.rng, self.recipe.historical_scale)
-        self.current = [prepare(f.result().clean, f.result().noisy) for f in self.pending]
+            self.historical[i] = prepare_binary(self.historical_pages[i], self.rng, self.recipe.historical_scale,
+                                                self._camera("historical"))
+        self.current = self._prepared(self.pending)
         self.pending = P.submit_training_pairs(self.pool, self.seed, self.epoch + 1, self.n)
 
 
@@ -411,6 +433,8 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
                                 "levels, gamma, shading, dark borders; real pages too, fresh each epoch); "
                                 + (f"historical pages resized x1/{s:g}-{s:g} at each widen; "
                                    if (s := recipe.historical_scale) > 1 else "")
+                                + (f"core.documents.degrade.camera (blur, sensor noise, JPEG) on {c:.0%} of the "
+                                   f"{recipe.camera_sources} pages after widen; " if (c := recipe.camera_share) else "")
                                 + "per patch: h/v flips",
                 "first_stage_kept": recipe.keep_first_stage if start else 0.0,
                 "model_selection": (f"mean of the weights after the {average.epochs} epochs that ended past "
