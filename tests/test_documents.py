@@ -350,6 +350,8 @@ def test_the_default_recipe_is_the_shipped_models_and_the_cli_builds_it():
                             Recipe) == Recipe(cpu_minutes=None, epochs=76, average_from=0.5)
     assert recipe_from_args(parser.parse_args(["--camera-share", "0.3", "--camera-sources", "historical"]),
                             Recipe) == Recipe(camera_share=0.3, camera_sources="historical")
+    with pytest.raises(ValueError, match="unknown historic"):
+        Recipe(camera_share=0.3, camera_sources="historic")
     with pytest.raises(SystemExit):
         parser.parse_args(["--average-from", "half"])
     first = argparse.ArgumentParser()

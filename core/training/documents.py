@@ -41,6 +41,7 @@ HISTORICAL_REFRESH = 8  # historical pages given a fresh ``widen`` each epoch (a
 # XLA helps the U-Net's small convolutions but slows the seed's wide full-resolution ones on CPU.
 JIT = {"unet": True, "seed": False}
 TUNED_PARTS = ("all", "encoder", "decoder")
+CAMERA_SOURCES = ("synthetic", "kaggle", "historical")  # the pages ``camera_share`` can apply to
 
 
 def check_tune(part: str) -> None:
@@ -96,7 +97,7 @@ class Recipe:
     camera_share: float = field(default=0.0, metadata={
         "help": "share of the training pages of camera_sources that, after widen, are also captured as by a phone "
                 "camera or a poor scanner (core.documents.degrade.camera: blur, sensor noise, JPEG)"})
-    camera_sources: str = field(default="synthetic,kaggle,historical", metadata={
+    camera_sources: str = field(default=",".join(CAMERA_SOURCES), metadata={
         "help": "which pages camera_share applies to, comma-separated"})
     tune: str = field(default="all", metadata={
         "help": "with init: the layers trained, all, encoder (every layer before the first up-sampling) or "
@@ -105,6 +106,9 @@ class Recipe:
 
     def __post_init__(self) -> None:
         check_tune(self.tune)
+        if unknown := set(self.camera_sources.split(",")) - set(CAMERA_SOURCES):
+            raise ValueError(f"camera_sources: unknown {', '.join(sorted(unknown))} "
+                             f"(known: {', '.join(CAMERA_SOURCES)})")
         if self.tune != "all" and self.init is None:
             raise ValueError(f"tune {self.tune} needs a starting model (init): fresh weights train every layer")
 
