@@ -153,14 +153,12 @@ def test_a_few_training_steps_on_synthetic_and_real_pairs(tmp_path):
     write_binary_set(tmp_path / "train" / "nabuco", ["L1"], seed=8)  # skipped by the shipped recipe, trained on here
     # the second stage, from the shipped first stage, leaving 2010 out
     recipe = Recipe(cpu_minutes=None, epochs=2, steps=3, batch_size=4, pages=2, monitor_pages=1, average_from=None,
-                    hold_out="2010", keep_first_stage=0.0, skip_sets="msi2015",  # saved weights: the best epoch's
-                    camera_share=0.5, camera_sources="kaggle,historical")
+                    hold_out="2010", keep_first_stage=0.0, skip_sets="msi2015")  # saved weights: the best epoch's
     card = train(recipe, out=tmp_path / "out", real_dir=tmp_path / "real", verbose=0, checkpoints=True,
                  dibco_dir=tmp_path / "dibco", historical_dir=tmp_path / "train")
     assert card["training"]["steps_run"] == 6 and card["training"]["epochs_run"] == 2
     assert Recipe(**card["recipe"]) == recipe
     assert np.isfinite(card["monitor_rmse"])
-    assert "camera (blur, sensor noise, JPEG) on 50% of the kaggle,historical pages" in card["training"]["augmentation"]
     assert card["data"]["real"]["train_pages"] == 3 and card["data"]["real"]["held_out_pages"] == 1
     assert card["data"]["historical"]["train_pages"] == ["2009/P01", "nabuco/L1"]
     assert card["training"]["starts_from"]["file"] == "documents_base.keras"
@@ -352,6 +350,12 @@ def test_the_default_recipe_is_the_shipped_models_and_the_cli_builds_it():
                             Recipe) == Recipe(camera_share=0.3, camera_sources="historical")
     with pytest.raises(ValueError, match="unknown historic"):
         Recipe(camera_share=0.3, camera_sources="historic")
+    from types import SimpleNamespace
+
+    from core.training.documents import PatchStream
+
+    stream = SimpleNamespace(recipe=Recipe(camera_share=0.5, camera_sources="kaggle,historical"))
+    assert [PatchStream._camera(stream, s) for s in ("synthetic", "kaggle", "historical")] == [0.0, 0.5, 0.5]
     with pytest.raises(SystemExit):
         parser.parse_args(["--average-from", "half"])
     first = argparse.ArgumentParser()
