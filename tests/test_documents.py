@@ -61,7 +61,6 @@ def test_degradation_is_seeded_and_visible():
     assert min(rmse) > 0.01
 
 
-@pytest.mark.slow
 def test_a_photograph_blurs_adds_noise_at_the_pages_contrast_and_compresses():
     from core.documents.degrade import camera, photograph
     from core.training.documents import captured
@@ -82,6 +81,7 @@ def test_a_photograph_blurs_adds_noise_at_the_pages_contrast_and_compresses():
     assert 0.2 < np.mean(changed) < 0.4
 
 
+@pytest.mark.slow
 def test_a_page_through_numba_noise_is_the_same_in_another_process():
     # Held-out page 35 goes through BadPhotoCopy, whose Worley noise draws from numba's generator.
     code = ("from core.documents import pairs as P; "

@@ -7,7 +7,7 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 
 from core.documents.normalize import MIN_CONTRAST, normalize
-from core.documents.real import fold, historical_sets, load_dibco
+from core.documents.real import BinaryPage, fold, historical_sets, load_dibco
 from core.documents.synth import bundled_fonts, render_page
 from core.evaluation.documents import binary_psnr, dibco_scores, f_measure, otsu, sauvola
 
@@ -68,15 +68,12 @@ def test_ink_only_15_percent_darker_than_its_paper_is_stretched_past_half_gray()
     assert f_measure(out < 0.5, ink) > 85
 
 
-def photographed(scan: np.ndarray, margin: int = 60) -> tuple[np.ndarray, np.ndarray]:
-    """(photo, page region): ``scan`` lying on a dark table, the light falling off across the photo."""
-    h, w = scan.shape
-    photo = np.full((h + 2 * margin, w + 2 * margin), 0.25, np.float32)
-    photo[margin:margin + h, margin:margin + w] = scan
-    photo *= 1 - 0.3 * np.mgrid[0:photo.shape[0], 0:photo.shape[1]][1] / photo.shape[1]
-    region = np.zeros(photo.shape, bool)
-    region[margin:margin + h, margin:margin + w] = True
-    return photo, region
+def photographed(scan: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(photo in [0, 1], page region): ``scan`` on a dark table as the evaluation's ``on_a_table`` lays it."""
+    from core.evaluation.documents import on_a_table
+
+    photo = on_a_table(BinaryPage("photo", (scan * 255 + 0.5).astype(np.uint8), np.ones(scan.shape, bool)))
+    return photo.scan.astype(np.float32) / 255, photo.ink  # the truth marks the whole page: its region
 
 
 def test_the_dark_table_around_a_photographed_page_is_paper_not_a_band_of_ink():

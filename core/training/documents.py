@@ -135,11 +135,11 @@ def prepare_binary(page: BinaryPage, rng: np.random.Generator | None = None, sca
     """A historical page as ``prepare`` gives it: the ground truth (ink 0, paper 255) is the clean target; with
     ``rng``, the scan gets a fresh ``widen`` (and ``camera`` at ``camera_share``) and, when ``scale`` > 1, a size
     from [1/scale, scale]."""
-    if rng is None:
-        return prepare(np.where(page.ink, 0, 255).astype(np.uint8), page.scan)
-    if scale > 1:
-        page = rescale(page, float(np.exp(rng.uniform(-np.log(scale), np.log(scale)))))
-    return prepare(np.where(page.ink, 0, 255).astype(np.uint8), captured(widen(page.scan, rng), rng, camera_share))
+    if rng is not None:
+        if scale > 1:
+            page = rescale(page, float(np.exp(rng.uniform(-np.log(scale), np.log(scale)))))
+        page = BinaryPage(page.name, captured(widen(page.scan, rng), rng, camera_share), page.ink)
+    return prepare(np.where(page.ink, 0, 255).astype(np.uint8), page.scan)
 
 
 def captured(noisy: np.ndarray, rng: np.random.Generator, share: float) -> np.ndarray:
