@@ -94,9 +94,10 @@ class Recipe:
         "help": "historical sets never trained on, comma-separated (msi2015's single band of faint ink taught the "
                 "cleaner to keep bleed-through; nabuco's thinner strokes pulled the DIBCO years' edges in, and it "
                 "scored no better for being trained on); \"\" trains on every set"})
-    camera_share: float = field(default=0.0, metadata={
+    camera_share: float = field(default=0.1, metadata={
         "help": "share of the training pages of camera_sources that, after widen, are also captured as by a phone "
-                "camera or a poor scanner (core.documents.degrade.camera: blur, sensor noise, JPEG)"})
+                "camera or a poor scanner (core.documents.degrade.camera: blur, sensor noise, JPEG; 0.3 broke "
+                "both RMSE lines and printed OCR)"})
     camera_sources: str = field(default=",".join(CAMERA_SOURCES), metadata={
         "help": "which pages camera_share applies to, comma-separated"})
     tune: str = field(default="all", metadata={
@@ -127,7 +128,7 @@ class Recipe:
 # The first stage (weights/documents_base.keras; the seed baseline's budget and losses differ, see its card).
 FIRST_STAGE = Recipe(cpu_minutes=120.0, pages=24, real_share=0.5, ink_weight=2.0, learning_rate=2e-3,
                      final_learning_rate=1e-4, average_from=None, init=None, historical_share=0.0,
-                     keep_first_stage=0.0, skip_sets="")
+                     keep_first_stage=0.0, skip_sets="", camera_share=0.0)
 
 
 def prepare_binary(page: BinaryPage, rng: np.random.Generator | None = None, scale: float = 1.0,
