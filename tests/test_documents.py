@@ -61,6 +61,28 @@ def test_degradation_is_seeded_and_visible():
     assert min(rmse) > 0.01
 
 
+def test_bleed_through_shows_the_mirrored_ink_between_paper_and_ink_and_leaves_the_ink():
+    from core.documents.degrade import BLEED_STRENGTH, bleed_through
+    from core.documents.real import BinaryPage
+    from core.training.documents import prepare_binary
+
+    ink = np.zeros((120, 200), bool)
+    ink[20:30, 20:80] = True  # one stroke on the left: its ghost lands mirrored somewhere else
+    scan = np.where(ink, 40, 210).astype(np.uint8)
+    ghosted = [bleed_through(scan, ink, np.random.default_rng(seed)) for seed in range(6)]
+    for out in ghosted:
+        assert out.shape == scan.shape and out.dtype == np.uint8
+        np.testing.assert_array_equal(out[ink], scan[ink])  # the ink is untouched
+        paper = out[~ink].astype(np.float32)
+        assert paper.min() < 200  # a ghost shows on the paper ...
+        assert paper.min() >= 210 - BLEED_STRENGTH[1] * (210 - 40) - 1  # ... never as dark as the ink
+    assert len({out.tobytes() for out in ghosted}) == 6  # placed, blurred and weighted afresh each time
+    page = BinaryPage("2009/H01", scan, ink)
+    plain, bled = (prepare_binary(page, np.random.default_rng(2), bleed_share=s) for s in (0.0, 1.0))
+    assert not np.array_equal(plain[..., 0], bled[..., 0])
+    np.testing.assert_array_equal(plain[..., 2], bled[..., 2])  # the target: bleed-through is paper
+
+
 def test_a_photograph_blurs_adds_noise_at_the_pages_contrast_and_compresses():
     from core.documents.degrade import camera, photograph
     from core.training.documents import captured

@@ -38,6 +38,8 @@ AUGRAPHY_STEPS: tuple[tuple[float, str, dict], ...] = (
 JPEG_PROBABILITY = 0.4
 # ``camera``: a defocus blur of up to this sigma (px), sensor noise of up to this sigma, JPEG half the time.
 CAMERA_BLUR, CAMERA_NOISE, CAMERA_JPEG = 1.5, 0.05, (40, 95)
+# ``bleed_through``: the ghost's darkest point as a share of the way from paper to ink, and its softness (sigma, px).
+BLEED_STRENGTH, BLEED_BLUR = (0.15, 0.6), (0.8, 2.5)
 
 
 def _numba_cache() -> None:
@@ -191,6 +193,20 @@ def widen(noisy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
             band = np.zeros(f.shape, bool)
             [band[:depth], band[-depth:], band[:, :depth], band[:, -depth:]][edge] = True
             f = np.where(band, dark, f)
+    return (np.clip(f, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def bleed_through(scan: np.ndarray, ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Training-only: the page's own ink, mirrored and shifted, showing through from the back of the sheet as a
+    soft, uneven ghost between paper and ink (the ground truth ``ink`` stays as it is: bleed-through is paper)."""
+    h, w = ink.shape
+    ghost = np.roll(ink[:, ::-1], (int(rng.integers(h)), int(rng.integers(w))), axis=(0, 1)).astype(np.float32)
+    ghost = gaussian_filter(ghost, rng.uniform(*BLEED_BLUR))
+    ghost /= max(float(ghost.max()), 1e-6)
+    f = scan.astype(np.float32) / 255
+    ink_level = float(np.median(f[ink])) if ink.any() else 0.0
+    strength = rng.uniform(*BLEED_STRENGTH) * (0.3 + 0.7 * _smooth_field(rng, (h, w), int(rng.integers(2, 6))))
+    f -= strength * ghost * np.maximum(f - ink_level, 0)
     return (np.clip(f, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 

@@ -25,7 +25,7 @@ from core.card import sha256
 from core.config import DOCUMENTS_FIRST_STAGE as FIRST_STAGE_NAME
 from core.config import SHIPPED_ARCHITECTURES, model_name, weight_path
 from core.documents import pairs as P
-from core.documents.degrade import camera, widen
+from core.documents.degrade import bleed_through, camera, widen
 from core.documents.normalize import normalize
 from core.documents.normalize import settings as normalize_settings
 from core.documents.real import (DIBCO_DIR, HISTORICAL_DIR, HISTORICAL_SOURCES, REAL_DIR, BinaryPage, fold,
@@ -98,6 +98,9 @@ class Recipe:
         "help": "share of the training pages of camera_sources that, after widen, are also captured as by a phone "
                 "camera or a poor scanner (core.documents.degrade.camera: blur, sensor noise, JPEG; 0.3 broke "
                 "both RMSE lines and printed OCR)"})
+    bleed_share: float = field(default=0.0, metadata={
+        "help": "share of the historical pages given a fresh widen that first get the bleed-through of their own "
+                "ink, mirrored (core.documents.degrade.bleed_through; the truth keeps it as paper)"})
     camera_sources: str = field(default=",".join(CAMERA_SOURCES), metadata={
         "help": "which pages camera_share applies to, comma-separated"})
     tune: str = field(default="all", metadata={
@@ -132,14 +135,15 @@ FIRST_STAGE = Recipe(cpu_minutes=120.0, pages=24, real_share=0.5, ink_weight=2.0
 
 
 def prepare_binary(page: BinaryPage, rng: np.random.Generator | None = None, scale: float = 1.0,
-                   camera_share: float = 0.0) -> np.ndarray:
+                   camera_share: float = 0.0, bleed_share: float = 0.0) -> np.ndarray:
     """A historical page as ``prepare`` gives it: the ground truth (ink 0, paper 255) is the clean target; with
-    ``rng``, the scan gets a fresh ``widen`` (and ``camera`` at ``camera_share``) and, when ``scale`` > 1, a size
-    from [1/scale, scale]."""
+    ``rng``, the scan gets a fresh ``widen`` (after ``bleed_through`` at ``bleed_share``, before ``camera`` at
+    ``camera_share``) and, when ``scale`` > 1, a size from [1/scale, scale]."""
     if rng is not None:
         if scale > 1:
             page = rescale(page, float(np.exp(rng.uniform(-np.log(scale), np.log(scale)))))
-        page = BinaryPage(page.name, captured(widen(page.scan, rng), rng, camera_share), page.ink)
+        scan = bleed_through(page.scan, page.ink, rng) if bleed_share and rng.random() < bleed_share else page.scan
+        page = BinaryPage(page.name, captured(widen(scan, rng), rng, camera_share), page.ink)
     return prepare(np.where(page.ink, 0, 255).astype(np.uint8), page.scan)
 
 
@@ -226,7 +230,7 @@ class PatchStream(keras.utils.PyDataset):
         self.real = self._widened_real()
         for i in self.rng.choice(len(self.historical), min(HISTORICAL_REFRESH, len(self.historical)), replace=False):
             self.historical[i] = prepare_binary(self.historical_pages[i], self.rng, self.recipe.historical_scale,
-                                                self._camera("historical"))
+                                                self._camera("historical"), self.recipe.bleed_share)
         self.current = self._prepared(self.pending)
         self.pending = P.submit_training_pairs(self.pool, self.seed, self.epoch + 1, self.n)
 
@@ -440,6 +444,8 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
                                    if (s := recipe.historical_scale) > 1 else "")
                                 + (f"core.documents.degrade.camera (blur, sensor noise, JPEG) on {c:.0%} of the "
                                    f"{recipe.camera_sources} pages after widen; " if (c := recipe.camera_share) else "")
+                                + (f"core.documents.degrade.bleed_through (the page's own ink mirrored) on {b:.0%} "
+                                   "of the historical pages before widen; " if (b := recipe.bleed_share) else "")
                                 + "per patch: h/v flips",
                 "first_stage_kept": recipe.keep_first_stage if start else 0.0,
                 "model_selection": (f"mean of the weights after the {average.epochs} epochs that ended past "
