@@ -218,8 +218,8 @@ class PatchStream(keras.utils.PyDataset):
                 for p in self.real_pairs]
 
     def _prepared(self, pending: list) -> list[np.ndarray]:
-        return [prepare(f.result().clean, captured(f.result().noisy, self.rng, self._camera("synthetic")))
-                for f in pending]
+        pairs = (f.result() for f in pending)
+        return [prepare(p.clean, captured(p.noisy, self.rng, self._camera("synthetic"))) for p in pairs]
 
     def _camera(self, source: str) -> float:
         return self.recipe.camera_share if source in self.recipe.camera_sources.split(",") else 0.0
