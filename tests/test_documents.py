@@ -62,7 +62,7 @@ def test_degradation_is_seeded_and_visible():
 
 
 def test_bleed_through_shows_the_mirrored_ink_between_paper_and_ink_and_leaves_the_ink():
-    from core.documents.degrade import BLEED_STRENGTH, bleed_through
+    from core.documents.degrade import BLEED_STRENGTH, bleed_through, widen
     from core.documents.real import BinaryPage
     from core.training.documents import prepare_binary
 
@@ -79,7 +79,9 @@ def test_bleed_through_shows_the_mirrored_ink_between_paper_and_ink_and_leaves_t
     assert len({out.tobytes() for out in ghosted}) == 6  # placed, blurred and weighted afresh each time
     page = BinaryPage("2009/H01", scan, ink)
     plain, bled = (prepare_binary(page, np.random.default_rng(2), bleed_share=s) for s in (0.0, 1.0))
-    assert not np.array_equal(plain[..., 0], bled[..., 0])
+    rng = np.random.default_rng(2)
+    rng.random()  # the share's draw, then the ghost under a fresh widen
+    np.testing.assert_array_equal(bled[..., 0], widen(bleed_through(scan, ink, rng), rng).astype(np.float32) / 255)
     np.testing.assert_array_equal(plain[..., 2], bled[..., 2])  # the target: bleed-through is paper
 
 

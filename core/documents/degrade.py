@@ -19,6 +19,8 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
+from core.render import to_uint8
+
 # (probability, augraphy class name, keyword arguments); applied in this order.
 AUGRAPHY_STEPS: tuple[tuple[float, str, dict], ...] = (
     (0.35, "InkBleed", {}),
@@ -159,6 +161,7 @@ def degrade(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.3:
         f = gaussian_filter(f, rng.uniform(0.3, 0.8))
     f = f + rng.normal(0, rng.uniform(0, 0.04), f.shape).astype(np.float32)
+    # f can be float64 here; ``to_uint8`` rounds in float32 and would move a few pixels of the seeded held-out pages
     x = (np.clip(f, 0, 1) * 255 + 0.5).astype(np.uint8)
     if rng.random() < JPEG_PROBABILITY:
         x = jpeg(x, int(rng.integers(30, 90)))
@@ -193,7 +196,7 @@ def widen(noisy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
             band = np.zeros(f.shape, bool)
             [band[:depth], band[-depth:], band[:, :depth], band[:, -depth:]][edge] = True
             f = np.where(band, dark, f)
-    return (np.clip(f, 0, 1) * 255 + 0.5).astype(np.uint8)
+    return to_uint8(f)
 
 
 def bleed_through(scan: np.ndarray, ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -207,7 +210,7 @@ def bleed_through(scan: np.ndarray, ink: np.ndarray, rng: np.random.Generator) -
     ink_level = float(np.median(f[ink])) if ink.any() else 0.0
     strength = rng.uniform(*BLEED_STRENGTH) * (0.3 + 0.7 * _smooth_field(rng, (h, w), int(rng.integers(2, 6))))
     f -= strength * ghost * np.maximum(f - ink_level, 0)
-    return (np.clip(f, 0, 1) * 255 + 0.5).astype(np.uint8)
+    return to_uint8(f)
 
 
 def camera(noisy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -224,5 +227,5 @@ def photograph(noisy: np.ndarray, blur: float, noise: float, rng: np.random.Gene
     faint ink drowns in it as in a photo) and, unless ``quality`` is None, saved as a JPEG."""
     f = gaussian_filter(noisy.astype(np.float32) / 255, blur)
     f = f + rng.normal(0, noise, f.shape).astype(np.float32)
-    x = (np.clip(f, 0, 1) * 255 + 0.5).astype(np.uint8)
+    x = to_uint8(f)
     return x if quality is None else jpeg(x, quality)
