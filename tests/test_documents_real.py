@@ -360,8 +360,8 @@ def test_a_fold_model_that_saw_the_pages_it_would_score_is_refused(tmp_path):
 
 def test_other_captures_are_scored_by_each_years_fold_and_printed(tmp_path):
     from core.config import WEIGHTS_DIR
-    from core.evaluation.documents import (CAPTURES, SHIPPED, UNSCALED, captures, fold_model, fold_path, markdown,
-                                           blurred_and_noisy, on_a_table, shipped)
+    from core.evaluation.documents import (CAPTURES, FADE, PAPER_QUANTILE, SHIPPED, UNSCALED, captures, fold_model,
+                                           fold_path, markdown, blurred_and_noisy, faded, on_a_table, shipped)
 
     write_binary_set(tmp_path / "2009", ["X01"])
     write_binary_set(tmp_path / "2010", ["X01"], seed=3)
@@ -384,8 +384,14 @@ def test_other_captures_are_scored_by_each_years_fold_and_printed(tmp_path):
     assert captures(years | {"2012": years["2009"]}, cleaners) == {}  # no fold cleaner for 2012
     card = {"held_out_synthetic": {"pages": 1, "size": [1, 1], "rmse": {}}, "held_out_real": "not measured",
             "historical": {"pages": {}, "binarised_at": 0.5, "scores": {}, "captures": {"f_measure": table}}}
-    assert f"| {UNSCALED} | " in markdown(card) and "| ×1.5 | ×2 | on a table | blurred, noisy |" in markdown(card)
+    assert f"| {UNSCALED} | " in markdown(card)
+    assert "| ×1.5 | ×2 | on a table | blurred, noisy | faded |" in markdown(card)
     blurred = blurred_and_noisy(page)
     np.testing.assert_array_equal(blurred.scan, blurred_and_noisy(page).scan)  # the same noise every time
     assert blurred.ink is page.ink and blurred.scan.shape == page.scan.shape and not np.array_equal(blurred.scan,
                                                                                                      page.scan)
+    pale = faded(page)  # the ink keeps FADE of its contrast with the paper; the paper stays
+    paper = np.percentile(page.scan, PAPER_QUANTILE)
+    contrast = lambda p: paper - np.median(p.scan[page.ink])  # noqa: E731
+    assert pale.ink is page.ink and contrast(pale) == pytest.approx(FADE * contrast(page), abs=1)
+    assert np.array_equal(pale.scan[page.scan >= paper], page.scan[page.scan >= paper])

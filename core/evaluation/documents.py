@@ -31,6 +31,7 @@ from core.documents.normalize import normalize
 from core.documents.real import (DIBCO_DIR, DIBCO_YEARS, HISTORICAL_DIR, REAL_DIR, BinaryPage, historical_sets,
                                  load_dibco, load_real_pairs, rescale, split_held_out)
 from core.inference import load_model
+from core.render import to_uint8
 from core.serving.documents import BW_THRESHOLD, binarize, both_modes, clean_array
 
 QUALITY_BAR = 0.75  # share of the noisy input's RMSE the shipped model must remove
@@ -45,6 +46,7 @@ SHIPPED_NETWORK = "shipped network alone"  # the network's output, before the gr
 UNSCALED = "shipped model, cleaned at the scan's size"  # never shrunk for wide strokes (core.documents.strokes)
 TABLE_GRAY, TABLE_MARGIN, LIGHT_FALLOFF = 0.25, 0.15, 0.3  # a page photographed on a table (``on_a_table``)
 BLUR, NOISE, QUALITY = 1.2, 0.03, 75  # a page photographed out of focus in poor light (``blurred_and_noisy``)
+FADE, PAPER_QUANTILE = 0.3, 95  # ink faded to this share of its contrast with the paper (``faded``)
 
 
 def otsu(noisy: np.ndarray) -> np.ndarray:
@@ -133,9 +135,8 @@ def score(pages: list, fns: dict) -> tuple[dict, dict]:
 
 def ocr_scores(pages: list, cleaned: dict[str, list[np.ndarray]]) -> dict:
     """Mean Tesseract CER on the clean page (ceiling), the noisy scan and each method's output (name -> pages)."""
-    u8 = lambda x: (np.clip(x, 0, 1) * 255 + 0.5).astype(np.uint8)  # noqa: E731
     images = {"clean page": [p.clean for p in pages], "noisy input": [p.noisy for p in pages],
-              **{name: [u8(c) for c in out] for name, out in cleaned.items()}}
+              **{name: [to_uint8(c) for c in out] for name, out in cleaned.items()}}
     with ThreadPoolExecutor(2) as ex:  # tesseract runs as a subprocess per page
         return {name: round(float(np.mean(list(ex.map(lambda a: cer(ocr(a[0]), a[1]),
                                                           [(im, p.text) for im, p in zip(imgs, pages)])))), 4)
@@ -262,11 +263,19 @@ def blurred_and_noisy(page: BinaryPage) -> BinaryPage:
     return BinaryPage(page.name, photograph(page.scan, BLUR, NOISE, rng, QUALITY), page.ink)
 
 
+def faded(page: BinaryPage) -> BinaryPage:
+    """``page`` with its ink faded towards the paper: every pixel darker than the paper (the scan's
+    ``PAPER_QUANTILE`` percentile) keeps ``FADE`` of its difference from it."""
+    scan = page.scan.astype(np.float32)
+    paper = np.float32(np.percentile(scan, PAPER_QUANTILE))
+    return BinaryPage(page.name, to_uint8((scan + np.maximum(paper - scan, 0) * (1 - FADE)) / 255), page.ink)
+
+
 # The DIBCO years captured otherwise: as scanned, resampled to more pixels a side (a finer scan), on a table,
-# blurred and noisy.
+# blurred and noisy, faded.
 CAPTURES: dict[str, Callable[[BinaryPage], BinaryPage]] = {
     "×1": lambda p: p, "×1.5": lambda p: rescale(p, 1.5), "×2": lambda p: rescale(p, 2.0), "on a table": on_a_table,
-    "blurred, noisy": blurred_and_noisy}
+    "blurred, noisy": blurred_and_noisy, "faded": faded}
 
 
 def captures(years: dict[str, list[BinaryPage]], cleaners: dict) -> dict:
@@ -290,11 +299,10 @@ def captures(years: dict[str, list[BinaryPage]], cleaners: dict) -> dict:
 def printed_ocr(pages: list[tuple[BinaryPage, dict]], methods: list[str]) -> dict:
     """Mean Tesseract CER on printed pages, each cleaned by its own methods, against Tesseract's reading of the
     ground truth (the contests have no transcriptions, so the reference is the perfect binary page's text)."""
-    u8 = lambda ink: np.where(ink, 0, 255).astype(np.uint8)  # noqa: E731
-    with ThreadPoolExecutor(2) as ex:
-        refs = list(ex.map(lambda a: ocr(u8(a[0].ink)), pages))
+    with ThreadPoolExecutor(2) as ex:  # ink black on white paper
+        refs = list(ex.map(lambda a: ocr(to_uint8(~a[0].ink)), pages))
         return {name: round(float(np.mean(list(ex.map(
-            lambda a: cer(ocr(u8(~binarize(a[0][1][name](a[0][0].scan.astype(np.float32) / 255)))), a[1]),
+            lambda a: cer(ocr(to_uint8(binarize(a[0][1][name](a[0][0].scan.astype(np.float32) / 255)))), a[1]),
             zip(pages, refs))))), 4) for name in methods} | {"pages": len(pages)}
 
 
@@ -405,8 +413,9 @@ def markdown(result: dict) -> str:
         lines += ["", "The DIBCO years captured otherwise, each year cleaned by its fold's model: resampled to 1.5 "
                   "and 2 times as many pixels a side (a finer scan), and photographed on a dark table (a margin of "
                   f"{100 * TABLE_MARGIN:.0f} % of the shorter side, gray {TABLE_GRAY:g}, the light falling off by "
-                  f"{100 * LIGHT_FALLOFF:.0f} % across; the table is paper in the truth), and blurred and noisy "
-                  f"(out of focus in poor light: Gaussian blur {BLUR:g} px, noise {NOISE:g}, JPEG quality {QUALITY}); "
+                  f"{100 * LIGHT_FALLOFF:.0f} % across; the table is paper in the truth), blurred and noisy "
+                  f"(out of focus in poor light: Gaussian blur {BLUR:g} px, noise {NOISE:g}, JPEG quality {QUALITY}), "
+                  f"and faded (the ink keeping {100 * FADE:.0f} % of its contrast with the paper); "
                   "mean F-measure % over the years:",
                   "", "| method | " + " | ".join(columns) + " |", "| --- |" + " ---: |" * len(columns)]
         for name, row in rows.items():

@@ -55,7 +55,7 @@ class Recipe:
     """Everything that decides the trained weights; the defaults are the shipped model's recipe, its second
     stage: ``FIRST_STAGE`` (synthetic and Kaggle pages from fresh weights), then real historical pages."""
 
-    cpu_minutes: float | None = field(default=24.0, metadata={
+    cpu_minutes: float | None = field(default=40.0, metadata={
         "help": "CPU-time budget of the training process (give both architectures the same); none: epochs x steps"})
     epochs: int = field(default=200, metadata={"help": "at most this many epochs"})
     baseline: bool = field(default=False, metadata={"help": "train the seed architecture instead of the U-Net"})
