@@ -34,6 +34,7 @@ from core.documents.real import checksum as real_checksum
 from core.documents.synth import all_fonts, bundled_fonts, fonts_checksum
 from core.inference import load_model
 from core.models.documents import ARCHITECTURES, InkWeightedMSE
+from core.render import to_uint8
 from core.training.common import Stopwatch, add_recipe_args, epochs_run, recipe_from_args, save_with_card
 
 PATCH = 128
@@ -144,7 +145,7 @@ def prepare_binary(page: BinaryPage, rng: np.random.Generator | None = None, sca
             page = rescale(page, float(np.exp(rng.uniform(-np.log(scale), np.log(scale)))))
         scan = bleed_through(page.scan, page.ink, rng) if bleed_share and rng.random() < bleed_share else page.scan
         page = BinaryPage(page.name, captured(widen(scan, rng), rng, camera_share), page.ink)
-    return prepare(np.where(page.ink, 0, 255).astype(np.uint8), page.scan)
+    return prepare(to_uint8(~page.ink), page.scan)
 
 
 def captured(noisy: np.ndarray, rng: np.random.Generator, share: float) -> np.ndarray:
