@@ -253,7 +253,7 @@ def on_a_table(page: BinaryPage) -> BinaryPage:
     photo *= 1 - LIGHT_FALLOFF * np.arange(w + 2 * m, dtype=np.float32) / (w + 2 * m)
     ink = np.zeros(photo.shape, bool)
     ink[m:m + h, m:m + w] = page.ink
-    return BinaryPage(page.name, (photo + 0.5).astype(np.uint8), ink)
+    return BinaryPage(page.name, to_uint8(photo / 255), ink)
 
 
 def blurred_and_noisy(page: BinaryPage) -> BinaryPage:
