@@ -105,6 +105,31 @@ def test_a_photograph_blurs_adds_noise_at_the_pages_contrast_and_compresses():
     assert 0.2 < np.mean(changed) < 0.4
 
 
+def test_sensor_noise_reaches_a_share_of_the_historical_pages_and_leaves_their_truth_alone():
+    from core.documents.degrade import SENSOR_NOISE, sensor_noise, widen
+    from core.documents.real import BinaryPage
+    from core.training.documents import prepare_binary
+
+    ink = np.zeros((120, 120), bool)
+    ink[40:60, 20:100] = True
+    scan = np.where(ink, 60, 200).astype(np.uint8)
+    flat = np.full((200, 200), 128, np.uint8)
+    sds = [sensor_noise(flat, np.random.default_rng(s)).std() / 255 for s in range(20)]
+    assert SENSOR_NOISE[0] - 0.002 < min(sds) and max(sds) < SENSOR_NOISE[1] + 0.002  # sigma drawn from the range
+    page = BinaryPage("2009/H01", scan, ink)
+    plain, noised = (prepare_binary(page, np.random.default_rng(4), noise_share=s) for s in (0.0, 1.0))
+    rng = np.random.default_rng(4)
+    widened = widen(scan, rng)
+    rng.random()  # the share's draw, then the noise on the widened scan
+    np.testing.assert_array_equal(noised[..., 0], sensor_noise(widened, rng).astype(np.float32) / 255)
+    np.testing.assert_array_equal(plain[..., 0], widened.astype(np.float32) / 255)  # a share of 0 draws nothing
+    np.testing.assert_array_equal(plain[..., 2], noised[..., 2])  # the target stays the page's binary truth
+    rngs = [np.random.default_rng(s) for s in range(300)]
+    hit = [not np.array_equal(prepare_binary(page, r, noise_share=0.15)[..., 0],
+                              prepare_binary(page, np.random.default_rng(s))[..., 0]) for s, r in enumerate(rngs)]
+    assert 0.08 < np.mean(hit) < 0.23
+
+
 @pytest.mark.slow
 def test_a_page_through_numba_noise_is_the_same_in_another_process():
     # Held-out page 35 goes through BadPhotoCopy, whose Worley noise draws from numba's generator.

@@ -40,6 +40,8 @@ AUGRAPHY_STEPS: tuple[tuple[float, str, dict], ...] = (
 JPEG_PROBABILITY = 0.4
 # ``camera``: a defocus blur of up to this sigma (px), sensor noise of up to this sigma, JPEG half the time.
 CAMERA_BLUR, CAMERA_NOISE, CAMERA_JPEG = 1.5, 0.05, (40, 95)
+# ``sensor_noise``: Gaussian noise alone, its sigma drawn from this range (the page's own contrast, no blur or JPEG).
+SENSOR_NOISE = (0.01, 0.03)
 # ``bleed_through``: the ghost's darkest point as a share of the way from paper to ink, and its softness (sigma, px).
 BLEED_STRENGTH, BLEED_BLUR = (0.15, 0.6), (0.8, 2.5)
 
@@ -219,6 +221,11 @@ def camera(noisy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     blur, noise = rng.uniform(0.0, CAMERA_BLUR), rng.uniform(0.0, CAMERA_NOISE)
     x = photograph(noisy, blur, noise, rng)
     return jpeg(x, int(rng.integers(*CAMERA_JPEG))) if rng.random() < 0.5 else x
+
+
+def sensor_noise(noisy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Training-only sensor noise alone, after ``widen``: ``photograph`` with no blur and no JPEG."""
+    return photograph(noisy, 0.0, rng.uniform(*SENSOR_NOISE), rng)
 
 
 def photograph(noisy: np.ndarray, blur: float, noise: float, rng: np.random.Generator,

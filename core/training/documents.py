@@ -25,7 +25,7 @@ from core.card import sha256
 from core.config import DOCUMENTS_FIRST_STAGE as FIRST_STAGE_NAME
 from core.config import SHIPPED_ARCHITECTURES, model_name, weight_path
 from core.documents import pairs as P
-from core.documents.degrade import bleed_through, camera, widen
+from core.documents.degrade import SENSOR_NOISE, bleed_through, camera, sensor_noise, widen
 from core.documents.normalize import normalize
 from core.documents.normalize import settings as normalize_settings
 from core.documents.real import (DIBCO_DIR, HISTORICAL_DIR, HISTORICAL_SOURCES, REAL_DIR, BinaryPage, fold,
@@ -102,6 +102,10 @@ class Recipe:
     bleed_share: float = field(default=0.0, metadata={
         "help": "share of the historical pages given a fresh widen that first get the bleed-through of their own "
                 "ink, mirrored (core.documents.degrade.bleed_through; the truth keeps it as paper)"})
+    noise_share: float = field(default=0.15, metadata={
+        "help": "share of the historical pages given a fresh widen that, after camera_share's capture, also get "
+                "sensor noise alone (core.documents.degrade.sensor_noise): dibco-dev's scans are clean, real "
+                "collections and photos are not"})
     camera_sources: str = field(default=",".join(CAMERA_SOURCES), metadata={
         "help": "which pages camera_share applies to, comma-separated"})
     tune: str = field(default="all", metadata={
@@ -132,19 +136,21 @@ class Recipe:
 # The first stage (weights/documents_base.keras; the seed baseline's budget and losses differ, see its card).
 FIRST_STAGE = Recipe(cpu_minutes=120.0, pages=24, real_share=0.5, ink_weight=2.0, learning_rate=2e-3,
                      final_learning_rate=1e-4, average_from=None, init=None, historical_share=0.0,
-                     keep_first_stage=0.0, skip_sets="", camera_share=0.0)
+                     keep_first_stage=0.0, skip_sets="", camera_share=0.0, noise_share=0.0)
 
 
 def prepare_binary(page: BinaryPage, rng: np.random.Generator | None = None, scale: float = 1.0,
-                   camera_share: float = 0.0, bleed_share: float = 0.0) -> np.ndarray:
+                   camera_share: float = 0.0, bleed_share: float = 0.0, noise_share: float = 0.0) -> np.ndarray:
     """A historical page as ``prepare`` gives it: the ground truth (ink 0, paper 255) is the clean target; with
     ``rng``, the scan gets a fresh ``widen`` (after ``bleed_through`` at ``bleed_share``, before ``camera`` at
-    ``camera_share``) and, when ``scale`` > 1, a size from [1/scale, scale]."""
+    ``camera_share`` and ``sensor_noise`` at ``noise_share``) and, when ``scale`` > 1, a size from [1/scale, scale]."""
     if rng is not None:
         if scale > 1:
             page = rescale(page, float(np.exp(rng.uniform(-np.log(scale), np.log(scale)))))
         scan = bleed_through(page.scan, page.ink, rng) if bleed_share and rng.random() < bleed_share else page.scan
-        page = BinaryPage(page.name, captured(widen(scan, rng), rng, camera_share), page.ink)
+        scan = captured(widen(scan, rng), rng, camera_share)
+        page = BinaryPage(page.name, sensor_noise(scan, rng) if noise_share and rng.random() < noise_share else scan,
+                          page.ink)
     return prepare(to_uint8(~page.ink), page.scan)
 
 
@@ -231,7 +237,8 @@ class PatchStream(keras.utils.PyDataset):
         self.real = self._widened_real()
         for i in self.rng.choice(len(self.historical), min(HISTORICAL_REFRESH, len(self.historical)), replace=False):
             self.historical[i] = prepare_binary(self.historical_pages[i], self.rng, self.recipe.historical_scale,
-                                                self._camera("historical"), self.recipe.bleed_share)
+                                                self._camera("historical"), self.recipe.bleed_share,
+                                                self.recipe.noise_share)
         self.current = self._prepared(self.pending)
         self.pending = P.submit_training_pairs(self.pool, self.seed, self.epoch + 1, self.n)
 
@@ -445,6 +452,9 @@ def train(recipe: Recipe = Recipe(), out: Path | None = None, real_dir: str | Pa
                                    if (s := recipe.historical_scale) > 1 else "")
                                 + (f"core.documents.degrade.camera (blur, sensor noise, JPEG) on {c:.0%} of the "
                                    f"{recipe.camera_sources} pages after widen; " if (c := recipe.camera_share) else "")
+                                + (f"core.documents.degrade.sensor_noise (sigma {SENSOR_NOISE[0]:g}-"
+                                   f"{SENSOR_NOISE[1]:g}) on {n:.0%} of the historical pages after that; "
+                                   if (n := recipe.noise_share) else "")
                                 + (f"core.documents.degrade.bleed_through (the page's own ink mirrored) on {b:.0%} "
                                    "of the historical pages before widen; " if (b := recipe.bleed_share) else "")
                                 + "per patch: h/v flips",
