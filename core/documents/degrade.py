@@ -40,7 +40,7 @@ AUGRAPHY_STEPS: tuple[tuple[float, str, dict], ...] = (
 JPEG_PROBABILITY = 0.4
 # ``camera``: a defocus blur of up to this sigma (px), sensor noise of up to this sigma, JPEG half the time.
 CAMERA_BLUR, CAMERA_NOISE, CAMERA_JPEG = 1.5, 0.05, (40, 95)
-# ``sensor_noise``: Gaussian noise alone, its sigma drawn from this range (the page's own contrast, no blur or JPEG).
+# ``sensor_noise``: Gaussian noise alone (no blur, no JPEG), its sigma drawn from this range (gray levels of 1).
 SENSOR_NOISE = (0.01, 0.03)
 # ``bleed_through``: the ghost's darkest point as a share of the way from paper to ink, and its softness (sigma, px).
 BLEED_STRENGTH, BLEED_BLUR = (0.15, 0.6), (0.8, 2.5)
