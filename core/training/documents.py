@@ -13,7 +13,7 @@ import argparse
 import hashlib
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -148,16 +148,16 @@ def prepare_binary(page: BinaryPage, rng: np.random.Generator | None = None, sca
         if scale > 1:
             page = rescale(page, float(np.exp(rng.uniform(-np.log(scale), np.log(scale)))))
         scan = bleed_through(page.scan, page.ink, rng) if bleed_share and rng.random() < bleed_share else page.scan
-        scan = captured(widen(scan, rng), rng, camera_share)
-        page = BinaryPage(page.name, sensor_noise(scan, rng) if noise_share and rng.random() < noise_share else scan,
-                          page.ink)
+        scan = captured(captured(widen(scan, rng), rng, camera_share), rng, noise_share, sensor_noise)
+        page = BinaryPage(page.name, scan, page.ink)
     return prepare(to_uint8(~page.ink), page.scan)
 
 
-def captured(noisy: np.ndarray, rng: np.random.Generator, share: float) -> np.ndarray:
-    """``noisy`` given ``camera`` with probability ``share`` (no draw at all when it is 0, so older recipes'
-    streams stay as they were)."""
-    return camera(noisy, rng) if share and rng.random() < share else noisy
+def captured(noisy: np.ndarray, rng: np.random.Generator, share: float,
+             degrade: Callable[[np.ndarray, np.random.Generator], np.ndarray] = camera) -> np.ndarray:
+    """``noisy`` given ``degrade`` (``camera`` unless named) with probability ``share`` (no draw at all when it is
+    0, so older recipes' streams stay as they were)."""
+    return degrade(noisy, rng) if share and rng.random() < share else noisy
 
 
 def prepare(clean: np.ndarray, noisy: np.ndarray) -> np.ndarray:
