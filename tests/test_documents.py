@@ -130,6 +130,27 @@ def test_sensor_noise_reaches_a_share_of_the_historical_pages_and_leaves_their_t
     assert 0.08 < np.mean(hit) < 0.23
 
 
+def test_shrink_share_scans_a_share_of_the_historical_pages_coarser_with_their_truth():
+    from core.documents.real import BinaryPage
+    from core.documents.degrade import widen
+    from core.training.documents import SHRINK, prepare_binary
+
+    ink = np.zeros((200, 300), bool)
+    ink[60:140, 40:260] = True
+    page = BinaryPage("2009/H01", np.where(ink, 60, 200).astype(np.uint8), ink)
+    plain = prepare_binary(page, np.random.default_rng(1), noise_share=0.0)  # a share of 0 draws nothing
+    np.testing.assert_array_equal(plain[..., 0], widen(page.scan, np.random.default_rng(1)).astype(np.float32) / 255)
+    sizes = [prepare_binary(page, np.random.default_rng(s), shrink_share=0.3).shape[:2] for s in range(200)]
+    shrunk = [h / 200 for h, w in sizes if (h, w) != ink.shape]
+    assert 0.2 < len(shrunk) / len(sizes) < 0.4
+    assert SHRINK[0] - 0.01 <= min(shrunk) and max(shrunk) <= SHRINK[1] and max(shrunk) - min(shrunk) > 0.3
+    small = prepare_binary(page, np.random.default_rng(next(s for s, hw in enumerate(sizes) if hw != ink.shape)),
+                           shrink_share=0.3)
+    truth_ink = small[..., 2] < 0.5  # the truth shrunk with the scan: the bar keeps its place and its share
+    assert abs(truth_ink.mean() - ink.mean()) < 0.02 and truth_ink[small.shape[0] // 2, small.shape[1] // 2]
+    assert (small[..., 0][truth_ink].mean() < small[..., 0][~truth_ink].mean())
+
+
 @pytest.mark.slow
 def test_a_page_through_numba_noise_is_the_same_in_another_process():
     # Held-out page 35 goes through BadPhotoCopy, whose Worley noise draws from numba's generator.

@@ -271,11 +271,11 @@ def faded(page: BinaryPage) -> BinaryPage:
     return BinaryPage(page.name, to_uint8((scan + np.maximum(paper - scan, 0) * (1 - FADE)) / 255), page.ink)
 
 
-# The DIBCO years captured otherwise: as scanned, resampled to more pixels a side (a finer scan), on a table,
-# blurred and noisy, faded.
+# The DIBCO years captured otherwise: as scanned, resampled to fewer or more pixels a side (a coarser or a finer
+# scan), on a table, blurred and noisy, faded.
 CAPTURES: dict[str, Callable[[BinaryPage], BinaryPage]] = {
-    "×1": lambda p: p, "×1.5": lambda p: rescale(p, 1.5), "×2": lambda p: rescale(p, 2.0), "on a table": on_a_table,
-    "blurred, noisy": blurred_and_noisy, "faded": faded}
+    "×1": lambda p: p, "×0.5": lambda p: rescale(p, 0.5), "×1.5": lambda p: rescale(p, 1.5),
+    "×2": lambda p: rescale(p, 2.0), "on a table": on_a_table, "blurred, noisy": blurred_and_noisy, "faded": faded}
 
 
 def captures(years: dict[str, list[BinaryPage]], cleaners: dict) -> dict:
@@ -410,8 +410,9 @@ def markdown(result: dict) -> str:
     if isinstance(hist, dict) and hist.get("captures"):
         rows = hist["captures"]["f_measure"]
         columns = list(next(iter(rows.values())))
-        lines += ["", "The DIBCO years captured otherwise, each year cleaned by its fold's model: resampled to 1.5 "
-                  "and 2 times as many pixels a side (a finer scan), and photographed on a dark table (a margin of "
+        lines += ["", "The DIBCO years captured otherwise, each year cleaned by its fold's model: resampled to 0.5 "
+                  "times as many pixels a side (a coarser scan: 150 dpi for a 300 dpi page), to 1.5 and 2 times (a "
+                  "finer scan), and photographed on a dark table (a margin of "
                   f"{100 * TABLE_MARGIN:.0f} % of the shorter side, gray {TABLE_GRAY:g}, the light falling off by "
                   f"{100 * LIGHT_FALLOFF:.0f} % across; the table is paper in the truth), blurred and noisy "
                   f"(out of focus in poor light: Gaussian blur {BLUR:g} px, noise {NOISE:g}, JPEG quality {QUALITY}), "
