@@ -138,7 +138,7 @@ def test_shrink_share_scans_a_share_of_the_historical_pages_coarser_with_their_t
     ink = np.zeros((200, 300), bool)
     ink[60:140, 40:260] = True
     page = BinaryPage("2009/H01", np.where(ink, 60, 200).astype(np.uint8), ink)
-    plain = prepare_binary(page, np.random.default_rng(1), noise_share=0.0)  # a share of 0 draws nothing
+    plain = prepare_binary(page, np.random.default_rng(1))  # shrink_share 0 draws nothing: the stream is widen's
     np.testing.assert_array_equal(plain[..., 0], widen(page.scan, np.random.default_rng(1)).astype(np.float32) / 255)
     sizes = [prepare_binary(page, np.random.default_rng(s), shrink_share=0.3).shape[:2] for s in range(200)]
     shrunk = [h / 200 for h, w in sizes if (h, w) != ink.shape]
@@ -148,7 +148,7 @@ def test_shrink_share_scans_a_share_of_the_historical_pages_coarser_with_their_t
                            shrink_share=0.3)
     truth_ink = small[..., 2] < 0.5  # the truth shrunk with the scan: the bar keeps its place and its share
     assert abs(truth_ink.mean() - ink.mean()) < 0.02 and truth_ink[small.shape[0] // 2, small.shape[1] // 2]
-    assert (small[..., 0][truth_ink].mean() < small[..., 0][~truth_ink].mean())
+    assert small[..., 0][truth_ink].mean() < small[..., 0][~truth_ink].mean()  # and the scan's ink sits under it
 
 
 @pytest.mark.slow
