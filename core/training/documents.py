@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import TypeVar
 
 import keras
 import numpy as np
@@ -43,6 +44,7 @@ HISTORICAL_REFRESH = 8  # historical pages given a fresh ``widen`` each epoch (a
 JIT = {"unet": True, "seed": False}
 TUNED_PARTS = ("all", "encoder", "decoder")
 CAMERA_SOURCES = ("synthetic", "kaggle", "historical")  # the pages ``camera_share`` can apply to
+T = TypeVar("T")
 SHRINK = (0.5, 1.0)  # ``shrink_share``'s factors (log-uniform): the page as scanned at up to half its resolution
 
 
@@ -154,19 +156,23 @@ def prepare_binary(page: BinaryPage, rng: np.random.Generator | None = None, sca
     if rng is not None:
         if scale > 1:
             page = rescale(page, float(np.exp(rng.uniform(-np.log(scale), np.log(scale)))))
-        if shrink_share and rng.random() < shrink_share:
-            page = rescale(page, float(np.exp(rng.uniform(*np.log(SHRINK)))))
+        page = captured(page, rng, shrink_share, shrunk)
         scan = bleed_through(page.scan, page.ink, rng) if bleed_share and rng.random() < bleed_share else page.scan
         scan = captured(captured(widen(scan, rng), rng, camera_share), rng, noise_share, sensor_noise)
         page = BinaryPage(page.name, scan, page.ink)
     return prepare(to_uint8(~page.ink), page.scan)
 
 
-def captured(noisy: np.ndarray, rng: np.random.Generator, share: float,
-             degrade: Callable[[np.ndarray, np.random.Generator], np.ndarray] = camera) -> np.ndarray:
-    """``noisy`` given ``degrade`` (``camera`` unless named) with probability ``share`` (no draw at all when it is
-    0, so older recipes' streams stay as they were)."""
+def captured(noisy: T, rng: np.random.Generator, share: float,
+             degrade: Callable[[T, np.random.Generator], T] = camera) -> T:
+    """``noisy`` (a scan, or a whole page) given ``degrade`` (``camera`` unless named) with probability ``share`` (no
+    draw at all when it is 0, so older recipes' streams stay as they were)."""
     return degrade(noisy, rng) if share and rng.random() < share else noisy
+
+
+def shrunk(page: BinaryPage, rng: np.random.Generator) -> BinaryPage:
+    """``page`` as if scanned coarser, its truth with it: resized by a factor drawn log-uniformly from ``SHRINK``."""
+    return rescale(page, float(np.exp(rng.uniform(*np.log(SHRINK)))))
 
 
 def prepare(clean: np.ndarray, noisy: np.ndarray) -> np.ndarray:
