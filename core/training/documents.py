@@ -107,8 +107,8 @@ class Recipe:
                 "ink, mirrored (core.documents.degrade.bleed_through; the truth keeps it as paper)"})
     shrink_share: float = field(default=0.0, metadata={
         "help": "share of the historical pages given a fresh widen that are first shrunk as if scanned coarser "
-                "(SHRINK's factors, core.documents.real.rescale; 0.3 gained 1.4 points on DIBCO pages at half "
-                "resolution but lost 0.2 as scanned, 1.1 on MSI and 0.8 on blurred, noisy photos)"})
+                "(SHRINK's factors, core.documents.real.rescale; 0.15 and 0.3 were tried and not shipped: "
+                "docs/research/documents.md)"})
     noise_share: float = field(default=0.15, metadata={
         "help": "share of the historical pages given a fresh widen that, after camera_share's capture, also get "
                 "sensor noise alone (core.documents.degrade.sensor_noise): dibco-dev's scans are clean, real "
