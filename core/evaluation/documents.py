@@ -15,6 +15,7 @@ import hashlib
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,7 @@ UNSCALED = "shipped model, cleaned at the scan's size"  # never shrunk for wide 
 TABLE_GRAY, TABLE_MARGIN, LIGHT_FALLOFF = 0.25, 0.15, 0.3  # a page photographed on a table (``on_a_table``)
 BLUR, NOISE, QUALITY = 1.2, 0.03, 75  # a page photographed out of focus in poor light (``blurred_and_noisy``)
 FADE, PAPER_QUANTILE = 0.3, 95  # ink faded to this share of its contrast with the paper (``faded``)
+RESAMPLED = (0.5, 1.5, 2.0)  # coarser (< 1) and finer (> 1) scans: pixels a side as a share of the page's own
 
 
 def otsu(noisy: np.ndarray) -> np.ndarray:
@@ -273,9 +275,9 @@ def faded(page: BinaryPage) -> BinaryPage:
 
 # The DIBCO years captured otherwise: as scanned, resampled to fewer or more pixels a side (a coarser or a finer
 # scan), on a table, blurred and noisy, faded.
-CAPTURES: dict[str, Callable[[BinaryPage], BinaryPage]] = {
-    "×1": lambda p: p, "×0.5": lambda p: rescale(p, 0.5), "×1.5": lambda p: rescale(p, 1.5),
-    "×2": lambda p: rescale(p, 2.0), "on a table": on_a_table, "blurred, noisy": blurred_and_noisy, "faded": faded}
+CAPTURES: dict[str, Callable[[BinaryPage], BinaryPage]] = (
+    {"×1": lambda p: p} | {f"×{f:g}": partial(rescale, factor=f) for f in RESAMPLED}
+    | {"on a table": on_a_table, "blurred, noisy": blurred_and_noisy, "faded": faded})
 
 
 def captures(years: dict[str, list[BinaryPage]], cleaners: dict) -> dict:
@@ -383,6 +385,12 @@ def checkpoint_scores(folder: Path, every: int = 4, n_pages: int = P.HELD_OUT_PA
     return rows
 
 
+def _and(values: list[float]) -> str:
+    """``[1.5, 2.0]`` -> ``"1.5 and 2"``."""
+    words = [f"{v:g}" for v in values]
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
 def markdown(result: dict) -> str:
     """The evaluation as Markdown tables (the README's copy is checked against this by a test)."""
     synth, real, hist = result["held_out_synthetic"], result["held_out_real"], result.get("historical")
@@ -410,9 +418,10 @@ def markdown(result: dict) -> str:
     if isinstance(hist, dict) and hist.get("captures"):
         rows = hist["captures"]["f_measure"]
         columns = list(next(iter(rows.values())))
-        lines += ["", "The DIBCO years captured otherwise, each year cleaned by its fold's model: resampled to 0.5 "
-                  "times as many pixels a side (a coarser scan: 150 dpi for a 300 dpi page), to 1.5 and 2 times (a "
-                  "finer scan), and photographed on a dark table (a margin of "
+        coarser, finer = [f for f in RESAMPLED if f < 1], [f for f in RESAMPLED if f > 1]
+        lines += ["", "The DIBCO years captured otherwise, each year cleaned by its fold's model: resampled to "
+                  f"{_and(coarser)} times as many pixels a side (a coarser scan: {300 * coarser[0]:g} dpi for a 300 "
+                  f"dpi page), to {_and(finer)} times (a finer scan), and photographed on a dark table (a margin of "
                   f"{100 * TABLE_MARGIN:.0f} % of the shorter side, gray {TABLE_GRAY:g}, the light falling off by "
                   f"{100 * LIGHT_FALLOFF:.0f} % across; the table is paper in the truth), blurred and noisy "
                   f"(out of focus in poor light: Gaussian blur {BLUR:g} px, noise {NOISE:g}, JPEG quality {QUALITY}), "
