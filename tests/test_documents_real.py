@@ -386,6 +386,11 @@ def test_other_captures_are_scored_by_each_years_fold_and_printed(tmp_path):
             "historical": {"pages": {}, "binarised_at": 0.5, "scores": {}, "captures": {"f_measure": table}}}
     assert f"| {UNSCALED} | " in markdown(card)
     assert "| ×1.5 | ×2 | on a table | blurred, noisy | faded |" in markdown(card)
+    assert ("resampled to 0.5 times as many pixels a side (a coarser scan: 150 dpi for a 300 dpi page), to 1.5 and 2 "
+            "times (a finer scan), and photographed") in markdown(card)  # the prose follows the card's columns
+    finer_only = {name: {c: v for c, v in row.items() if c != "×0.5"} for name, row in table.items()}
+    card["historical"]["captures"]["f_measure"] = finer_only
+    assert "resampled to 1.5 and 2 times as many pixels a side (a finer scan), and photographed" in markdown(card)
     blurred = blurred_and_noisy(page)
     np.testing.assert_array_equal(blurred.scan, blurred_and_noisy(page).scan)  # the same noise every time
     assert blurred.ink is page.ink and blurred.scan.shape == page.scan.shape and not np.array_equal(blurred.scan,
