@@ -391,6 +391,9 @@ def test_other_captures_are_scored_by_each_years_fold_and_printed(tmp_path):
     finer_only = {name: {c: v for c, v in row.items() if c != "×0.5"} for name, row in table.items()}
     card["historical"]["captures"]["f_measure"] = finer_only
     assert "resampled to 1.5 and 2 times as many pixels a side (a finer scan), and photographed" in markdown(card)
+    card["historical"]["captures"]["f_measure"] = {name: {c: v for c, v in row.items() if c in ("×1", "faded")}
+                                                   for name, row in table.items()}
+    assert "fold's model: photographed on a dark table" in markdown(card)
     blurred = blurred_and_noisy(page)
     np.testing.assert_array_equal(blurred.scan, blurred_and_noisy(page).scan)  # the same noise every time
     assert blurred.ink is page.ink and blurred.scan.shape == page.scan.shape and not np.array_equal(blurred.scan,

@@ -392,14 +392,14 @@ def _and(values: list[float]) -> str:
 
 
 def _resampled(columns: list[str]) -> str:
-    """The captures table's resampled columns (``×0.5``, ``×2`` ...) in words, ending in ", "; "" when none."""
+    """The captures table's resampled columns (``×0.5``, ``×2`` ...) in words, ending in ", and "; "" when none."""
     factors = [float(c[1:]) for c in columns if c.startswith("×") and c != "×1"]
     coarser, finer = [f for f in factors if f < 1], [f for f in factors if f > 1]
     parts = [f"{_and(coarser)} times as many pixels a side (a coarser scan: {300 * coarser[0]:g} dpi for a 300 dpi "
              "page)"] if coarser else []
     if finer:
         parts.append(f"{_and(finer)} times" + ("" if coarser else " as many pixels a side") + " (a finer scan)")
-    return "resampled to " + ", to ".join(parts) + ", " if parts else ""
+    return "resampled to " + ", to ".join(parts) + ", and " if parts else ""
 
 
 def markdown(result: dict) -> str:
@@ -430,7 +430,7 @@ def markdown(result: dict) -> str:
         rows = hist["captures"]["f_measure"]
         columns = list(next(iter(rows.values())))
         lines += ["", "The DIBCO years captured otherwise, each year cleaned by its fold's model: "
-                  f"{_resampled(columns)}and photographed on a dark table (a margin of "
+                  f"{_resampled(columns)}photographed on a dark table (a margin of "
                   f"{100 * TABLE_MARGIN:.0f} % of the shorter side, gray {TABLE_GRAY:g}, the light falling off by "
                   f"{100 * LIGHT_FALLOFF:.0f} % across; the table is paper in the truth), blurred and noisy "
                   f"(out of focus in poor light: Gaussian blur {BLUR:g} px, noise {NOISE:g}, JPEG quality {QUALITY}), "
